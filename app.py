@@ -1,0 +1,73 @@
+"""Entry point: `python app.py` (or `migdash serve`) serves the dashboard."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+
+from dashboard.context import AppContext, build_context
+from data_ingest.settings import Settings, get_settings
+
+log = logging.getLogger("migdash")
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en">
+<head>
+{%metas%}
+<title>{%title%}</title>
+{%favicon%}
+{%css%}
+</head>
+<body>
+{%app_entry%}
+<footer>{%config%}{%scripts%}{%renderer%}</footer>
+</body>
+</html>"""
+
+PAGES = ("home", "catalogue", "catalogue_indicator")
+
+
+def create_app(settings: Settings | None = None, context: AppContext | None = None) -> dash.Dash:
+    """Build the Dash app for these settings (no work happens at import time)."""
+    from dashboard import shell
+
+    settings = settings or get_settings()
+    context = context or build_context(settings)
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",  # pages are imported explicitly below, once per process
+        assets_folder=str(shell.ASSETS),
+        title="migdash — migration and the SDGs at local level",
+        serve_locally=True,  # every script and style comes from this server: works offline
+        suppress_callback_exceptions=True,
+        update_title=None,
+    )
+    app.index_string = INDEX_STRING
+    app.server.config["MIGDASH"] = context
+    app.server.secret_key = settings.resolved_secret_key()
+    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
+    shell.import_pages(PAGES)
+    app.layout = shell.layout
+    return app
+
+
+def prepare(settings: Settings) -> None:
+    """Create or upgrade the database, so that the first start of `make run` just works."""
+    from data_ingest.db import make_engine, upgrade
+
+    upgrade(make_engine(settings))
+
+
+def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    log.info("serving the dashboard on http://%s:%s", settings.host, settings.port)
+    app.run(host=settings.host, port=settings.port, debug=False)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _settings = get_settings()
+    prepare(_settings)
+    serve(_settings)

@@ -1,0 +1,28 @@
+"""What the pages need at request time: settings, the catalogue and a database engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import Engine
+
+from data_ingest.catalog import Catalog, load_catalog
+from data_ingest.db import make_engine
+from data_ingest.settings import Settings
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: Settings
+    catalog: Catalog
+    engine: Engine
+
+
+def build_context(settings: Settings) -> AppContext:
+    return AppContext(settings=settings, catalog=load_catalog(settings.catalog), engine=make_engine(settings))
+
+
+def get_context() -> AppContext:
+    """The context of the app serving the current request."""
+    return current_app.config["MIGDASH"]

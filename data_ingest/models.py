@@ -1,0 +1,161 @@
+"""What is stored: SQLAlchemy 2.x typed tables.
+
+Submissions are files; a file may cover one municipality-year (a return from a local authority)
+or many (a national extract). Each municipality-year a submission covers is a ``ReturnRecord``;
+a later file for the same municipality and year supersedes it (``status = superseded``) but
+nothing is deleted, so the history of every figure stays readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SUBMISSION_STATUSES = ("accepted", "rejected", "superseded")
+RETURN_STATUSES = ("current", "superseded")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Country(Base):
+    __tablename__ = "countries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)  # ISO 3166 alpha-3 or a fictional code
+    name: Mapped[str] = mapped_column(String(200))
+
+    regions: Mapped[list[Region]] = relationship(back_populates="country")
+
+
+class Region(Base):
+    __tablename__ = "regions"
+    __table_args__ = (UniqueConstraint("country_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country_id: Mapped[int] = mapped_column(ForeignKey("countries.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+
+    country: Mapped[Country] = relationship(back_populates="regions")
+    municipalities: Mapped[list[Municipality]] = relationship(back_populates="region")
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    # Other spellings or languages of the name ({"fr": "...", "alt": [...]}), used to match returns.
+    other_names: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
+    population_band: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    region: Mapped[Region] = relationship(back_populates="municipalities")
+
+
+class ReportingYear(Base):
+    __tablename__ = "reporting_years"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)  # returns accepted after it are late
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Submission(Base):
+    """One uploaded file, accepted or not; the file itself is archived under its SHA-256."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored_path: Mapped[str] = mapped_column(String(500))
+    original_filename: Mapped[str] = mapped_column(String(500))
+    uploader: Mapped[str] = mapped_column(String(200), default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(16))  # one of SUBMISSION_STATUSES
+    layout: Mapped[str | None] = mapped_column(String(16))  # template / wide / long
+    # Set when the file is one municipality's return; NULL for a multi-municipality extract.
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the validation report
+
+    returns: Mapped[list[ReturnRecord]] = relationship(back_populates="submission")
+
+
+class ReturnRecord(Base):
+    """The part of a submission about one municipality and year."""
+
+    __tablename__ = "returns"
+    __table_args__ = (Index("ix_returns_municipality_year", "municipality_id", "year", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="current")  # one of RETURN_STATUSES
+    superseded_by: Mapped[int | None] = mapped_column(ForeignKey("returns.id"))
+
+    submission: Mapped[Submission] = relationship(back_populates="returns")
+    municipality: Mapped[Municipality] = relationship()
+
+
+class RawValue(Base):
+    """One figure of a return, with the cell it came from; missing figures keep their reason."""
+
+    __tablename__ = "raw_values"
+    __table_args__ = (
+        UniqueConstraint("return_id", "raw_field", "disaggregation"),
+        Index("ix_raw_values_field", "raw_field", "disaggregation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"))
+    raw_field: Mapped[str] = mapped_column(String(64))
+    disaggregation: Mapped[str] = mapped_column(String(32), default="total")
+    value: Mapped[float | None] = mapped_column(Float)
+    missing_reason: Mapped[str | None] = mapped_column(String(200))
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    cell: Mapped[str | None] = mapped_column(String(16))
+
+
+class IndicatorValue(Base):
+    """An indicator computed from the current raw values of one municipality and year."""
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "indicator", "year", "disaggregation"),
+        # Scorecard: latest values of one municipality; comparison: one indicator everywhere.
+        Index("ix_indicator_values_indicator", "indicator", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    indicator: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    disaggregation: Mapped[str] = mapped_column(String(32), default="total")
+    value: Mapped[float | None] = mapped_column(Float)
+    missing_reason: Mapped[str | None] = mapped_column(String(200))
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,60 @@
+"""One validated settings object for every command; values come from MIGDASH_* variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CATALOG = PROJECT_ROOT / "indicator_catalog.yaml"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field can be set with an environment variable MIGDASH_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="MIGDASH_", extra="forbid")
+
+    data_dir: Path = Field(PROJECT_ROOT / "var", description="database, archived uploads, secret key")
+    db_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
+    catalog: Path = Field(DEFAULT_CATALOG, description="the indicator catalogue YAML file")
+    host: str = "127.0.0.1"
+    port: int = Field(8050, ge=1, le=65535)
+    max_upload_mb: float = Field(20.0, gt=0)
+    secret_key: str | None = Field(None, description="session signing key; generated on first run")
+    base_year: int = 2015
+    target_year: int = 2030
+    stale_after_years: int = Field(3, ge=0)
+    public_dashboard: bool = True
+
+    @property
+    def database_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'migdash.sqlite3').resolve()}"
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def ensure_data_dir(self) -> None:
+        """Create the data folder (and its uploads folder) if they do not exist yet."""
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data folder (never committed)."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_data_dir()
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; keyword overrides win (used by tests)."""
+    return Settings(**overrides)
