@@ -407,8 +407,12 @@ def _schema_problem(problems: _Problems, loc: tuple, err: dict) -> None:
             f"the key '{err['loc'][-1]}'",
             "only the keys documented in docs/editing-the-catalogue.md",
         )
+    elif err["type"] == "string_type":
+        found = repr(err.get("input"))
+        expected = "a text (put it in quotes if it contains a comma, a colon or a #)"
     else:
-        found, expected = repr(err.get("input")), err["msg"].removeprefix("Value error, ")
+        found = repr(err.get("input"))
+        expected = err["msg"].removeprefix("Value error, ").replace("Input should be ", "")
     problems.add(code, full, found, expected)
 
 

@@ -81,9 +81,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
     engine = make_engine(settings)
     upgrade(engine)
-    print(
-        f"database {engine.url.render_as_string(hide_password=True)} is at revision {current_revision(engine)}"
-    )
+    url = engine.url.render_as_string(hide_password=True)
+    print(f"database {url} is at revision {current_revision(engine)}")
     return 0
 
 

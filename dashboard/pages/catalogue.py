@@ -34,7 +34,7 @@ def layout(
                 "Every indicator the dashboard computes, the SDG targets it serves, how it is "
                 "computed from the figures in a return, and the thresholds of its traffic light."
             ),
-            html.Form(
+            html.Div(
                 [
                     html.Div(
                         [
@@ -94,7 +94,6 @@ def layout(
                 ],
                 className="filters",
                 role="search",
-                onSubmit="return false;",
             ),
             html.P(id=COUNT, role="status", className="result-count"),
             html.Div(id=RESULTS),
