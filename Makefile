@@ -50,3 +50,6 @@ bench: $(TEST_INSTALLED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+screenshots: $(TEST_INSTALLED) chromium
+	$(BIN)/python scripts/screenshots.py

@@ -27,6 +27,16 @@ SDG_CODE = re.compile(r"^(1[0-7]|[1-9])\.([1-9][0-9]?|[a-d])(\.[1-9][0-9]?)?$")
 RAW_FIELD_CODE = r"^[a-z][a-z0-9_]*$"
 INDICATOR_CODE = r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$"
 
+# Every code a catalogue problem can have; each is explained in docs/editing-the-catalogue.md.
+PROBLEM_CODES = frozenset(
+    {
+        "yaml-syntax", "unreadable-file", "not-a-mapping", "missing-section", "missing-key", "unknown-key",
+        "invalid-value", "duplicate-key", "duplicate-code", "unknown-area", "missing-context-area",
+        "unknown-raw-field", "bad-formula", "malformed-sdg-code", "missing-threshold", "thresholds-reversed",
+        "threshold-on-context", "duplicate-alias", "unknown-disaggregation", "unused-raw-field",
+    }
+)
+
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -250,6 +260,7 @@ class _Problems:
         severity: Literal["error", "warning"] = "error",
         line: int | None = None,
     ) -> None:
+        assert code in PROBLEM_CODES, code
         loc = tuple(loc) if isinstance(loc, tuple) else ((loc,) if loc else ())
         self.items.append(
             CatalogProblem(

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     port: int = Field(8050, ge=1, le=65535)
     max_upload_mb: float = Field(20.0, gt=0)
     secret_key: str | None = Field(None, description="session signing key; generated on first run")
+    first_year: int = Field(2000, description="earliest reporting year accepted in a return")
     base_year: int = 2015
     target_year: int = 2030
     stale_after_years: int = Field(3, ge=0)

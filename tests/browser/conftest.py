@@ -4,51 +4,21 @@ Debian's headless Chromium. Console errors fail the test."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from dashboard.live_server import running_server
+
 CHROMIUM = os.environ.get("MIGDASH_TEST_CHROMIUM", "/usr/bin/chromium")
-MIGDASH = Path(sys.executable).with_name("migdash")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """`migdash serve` with its own data folder; yields the base URL."""
-    data_dir = tmp_path_factory.mktemp("live") / "var"
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
-    env.update(MIGDASH_DATA_DIR=str(data_dir), MIGDASH_PORT=str(port), MIGDASH_HOST="127.0.0.1")
-    log = open(data_dir.parent / "server.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([str(MIGDASH), "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail("the server exited: " + (data_dir.parent / "server.log").read_text())
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the server did not start within 120 s")
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with running_server(tmp_path_factory.mktemp("live") / "var") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,416 @@
+"""From uploaded bytes to a validation report and clean rows ready to store.
+
+read (readers.py) -> find the table (layouts.py) -> clean every cell at once (cleaning.py) ->
+identify municipalities and years -> rule checks (vectorised, one Issue per flagged cell only).
+Nothing here writes to the database; store.py does, all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .catalog import TOTAL, Catalog, normalize_header
+from .cleaning import clean_values
+from .formulas import evaluate
+from .layouts import NoTable, find_table
+from .readers import ReadLimits, UnreadableFile, read_workbook
+from .validation import Issue, ValidationReport, make_issue
+
+LARGE_CHANGE_RATIO = 0.5  # counts: more than 50 % up or down from last year
+LARGE_CHANGE_POINTS = 20.0  # percentages: more than 20 points
+SMALL_COUNT = 10  # below this on both years, a change in a count is not worth a warning
+OUTLIER_Z = 3.0
+MIN_PEERS = 5
+
+
+@dataclass
+class Register:
+    """The municipality register, indexed for matching codes and names in returns."""
+
+    by_code: dict[str, int]
+    names: dict[int, str]
+    by_name: dict[str, list[int]]
+    by_name_region: dict[tuple[str, str], list[int]]
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Register:
+        """``frame``: id, code, name, region (name), region_code, other_names (list of str)."""
+        by_name: dict[str, list[int]] = {}
+        by_name_region: dict[tuple[str, str], list[int]] = {}
+        for row in frame.itertuples(index=False):
+            for name in {row.name, *(row.other_names or [])}:
+                key = normalize_header(name)
+                by_name.setdefault(key, []).append(row.id)
+                for region in {row.region, row.region_code}:
+                    by_name_region.setdefault((key, normalize_header(region)), []).append(row.id)
+        return cls(
+            by_code={str(c).casefold(): i for c, i in zip(frame["code"], frame["id"], strict=True)},
+            names=dict(zip(frame["id"], frame["name"], strict=True)),
+            by_name=by_name,
+            by_name_region=by_name_region,
+        )
+
+    def match(self, code: str, name: str, region: str) -> tuple[int | None, str | None, str]:
+        """(municipality id, problem code, detail)."""
+        if code:
+            hit = self.by_code.get(code.casefold())
+            if hit is not None:
+                return hit, None, ""
+            if not name:
+                return None, "unknown-municipality", self._did_you_mean(code, list(self.by_code))
+        if name:
+            key = normalize_header(name)
+            ids = self.by_name.get(key, [])
+            if len(ids) > 1 and region:
+                ids = self.by_name_region.get((key, normalize_header(region)), ids)
+            if len(ids) == 1:
+                return ids[0], None, ""
+            if len(ids) > 1:
+                return None, "ambiguous-municipality", ", ".join(sorted(self._code(i) for i in ids))
+            return None, "unknown-municipality", self._did_you_mean(key, list(self.by_name), names=True)
+        return None, "missing-municipality", ""
+
+    def _code(self, municipality_id: int) -> str:
+        return next(c for c, i in self.by_code.items() if i == municipality_id).upper()
+
+    def _did_you_mean(self, text: str, candidates: list[str], names: bool = False) -> str:
+        close = difflib.get_close_matches(text.casefold(), candidates, n=1, cutoff=0.75)
+        if not close:
+            return ""
+        if names:
+            (municipality_id,) = self.by_name[close[0]][:1]
+            return f" Did you mean {self.names[municipality_id]} ({self._code(municipality_id)})?"
+        municipality_id = self.by_code[close[0]]
+        return f" Did you mean {close[0].upper()} ({self.names[municipality_id]})?"
+
+
+@dataclass
+class Prepared:
+    """A validated file: its report and, when it can be stored, the clean rows."""
+
+    data: bytes
+    filename: str
+    sha256: str
+    report: ValidationReport
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # rows: municipality_id, year, raw_field, disaggregation, value, missing_reason, sheet, cell
+
+
+def validate_file(
+    data: bytes,
+    filename: str,
+    *,
+    catalog: Catalog,
+    register: Register,
+    history: pd.DataFrame | None = None,
+    limits: ReadLimits | None = None,
+    first_year: int = 2000,
+    last_year: int | None = None,
+    default_year: int | None = None,
+) -> Prepared:
+    """Read and check a whole file; every problem found becomes an Issue in the report.
+
+    ``history``: current stored values (municipality_id, year, raw_field, disaggregation, value)
+    for the plausibility warnings against last year and against the other municipalities."""
+    report = ValidationReport(filename=filename)
+    prepared = Prepared(data=data, filename=filename, sha256=hashlib.sha256(data).hexdigest(), report=report)
+    last_year = last_year or dt.date.today().year
+    try:
+        workbook = read_workbook(data, limits or ReadLimits())
+    except UnreadableFile as exc:
+        report.add(Issue(code=exc.code, severity="error", message=exc.message, hint=exc.hint))
+        return prepared
+    try:
+        table = find_table(workbook.sheets, catalog, default_year=default_year)
+    except NoTable as exc:
+        report.add(exc.issue)
+        return prepared
+    report.layout = table.layout
+    report.extend(table.issues)
+    frame = table.frame
+    sheet = next(s for s in workbook.sheets if s.name == table.sheet)
+    if table.layout == "template":
+        # Blank breakdown cells are simply not reported; a blank total is kept as "not reported".
+        blank = frame["cell"].map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+        frame = frame[~blank | (frame["disaggregation"] == TOTAL)].reset_index(drop=True)
+    if frame.empty:
+        report.add(make_issue("empty-return", sheet=table.sheet))
+        return prepared
+
+    issues: list[Issue] = []
+    frame = _check_fields(frame, catalog, table.sheet, issues)
+    frame = _identify(frame, register, table.sheet, first_year, last_year, issues)
+    frame = _clean(frame, catalog, sheet, issues)
+    frame = _check_duplicates(frame, catalog, table.sheet, issues)
+    _check_parts(frame, catalog, table.sheet, issues)
+    _check_indicator_bounds(frame, catalog, table.sheet, issues)
+    if history is not None:
+        _check_plausibility(frame, catalog, history, table.sheet, issues)
+    report.extend(issues)
+    if frame["value"].notna().sum() == 0 and report.ok:
+        report.add(make_issue("empty-return", sheet=table.sheet))
+    frame["sheet"] = table.sheet
+    frame["cell_ref"] = frame["column"] + frame["row"].astype(str)
+    prepared.rows = frame[
+        ["municipality_id", "year", "raw_field", "disaggregation", "value", "missing_reason", "sheet", "cell_ref"]
+    ].rename(columns={"cell_ref": "cell"})
+    report.summary = {
+        "municipalities": int(frame["municipality_id"].nunique()),
+        "years": sorted(int(y) for y in frame["year"].dropna().unique()),
+        "values": int(frame["value"].notna().sum()),
+        "missing": int(frame["value"].isna().sum()),
+        "sheet": table.sheet,
+    }
+    return prepared
+
+
+def _issue_at(code: str, sheet: str, row: pd.Series | tuple, **kw) -> Issue:
+    return make_issue(code, sheet=sheet, row=int(row.row), column=row.column, **kw)
+
+
+def _check_fields(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> pd.DataFrame:
+    """Long tables name fields and breakdowns in cells: check them against the catalogue."""
+    known = frame["raw_field"].isin(list(catalog.raw_fields))
+    for row in frame[~known].drop_duplicates("raw_field").itertuples():
+        issues.append(_issue_at("unknown-raw-field", sheet, row, value=row.raw_field))
+    frame = frame[known]
+    allowed = {
+        code: {TOTAL, *(d.code for d in catalog.disaggregations_of(raw))} for code, raw in catalog.raw_fields.items()
+    }
+    ok = np.array([d in allowed[f] for f, d in zip(frame["raw_field"], frame["disaggregation"], strict=True)],
+                  dtype=bool)
+    for row in frame[~ok].itertuples():
+        options = ", ".join(sorted(allowed[row.raw_field]))
+        issues.append(_issue_at("unknown-disaggregation", sheet, row, field=row.raw_field,
+                                value=row.disaggregation, detail=f" Allowed: {options}."))
+    return frame[ok].reset_index(drop=True)
+
+
+def _identify(frame: pd.DataFrame, register: Register, sheet: str, first_year: int, last_year: int,
+              issues: list[Issue]) -> pd.DataFrame:
+    """Municipality ids and years, checked once per distinct spelling (not once per cell)."""
+    keys = frame[["municipality", "municipality_name", "region"]].fillna("").astype(str)
+    ids = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for key, group in keys.groupby(list(keys.columns), sort=False).groups.items():
+        municipality_id, problem, detail = register.match(*key)
+        if problem:
+            first = frame.loc[group[0]]
+            value = key[0] or key[1]
+            issues.append(make_issue(problem, sheet=sheet, row=int(first.row), column=None, value=value,
+                                     detail=detail))
+        else:
+            ids.loc[group] = municipality_id
+    frame = frame.assign(municipality_id=ids)
+
+    years = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for raw, group in frame.groupby(frame["year"].map(lambda y: "" if y is None else str(y)), sort=False).groups.items():
+        first = frame.loc[group[0]]
+        if raw in ("", "None", "nan"):
+            issues.append(make_issue("missing-year", sheet=sheet, row=int(first.row)))
+            continue
+        year = _as_year(first.year)
+        if year is None:
+            issues.append(make_issue("invalid-year", sheet=sheet, row=int(first.row), value=first.year))
+        elif not first_year <= year <= last_year:
+            issues.append(make_issue("year-out-of-range", sheet=sheet, row=int(first.row), value=year,
+                                     detail=f"{first_year} to {last_year}"))
+        else:
+            years.loc[group] = year
+    frame = frame.assign(year=years)
+    return frame[frame["municipality_id"].notna() & frame["year"].notna()].reset_index(drop=True)
+
+
+def _as_year(value: object) -> int | None:
+    if isinstance(value, dt.date):
+        return value.year
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and 1900 <= number <= 2100 else None
+
+
+def _clean(frame: pd.DataFrame, catalog: Catalog, sheet_obj, issues: list[Issue]) -> pd.DataFrame:
+    types = frame["raw_field"].map({c: r.type for c, r in catalog.raw_fields.items()}).to_numpy(dtype=object)
+    cleaned = clean_values(frame["cell"].to_numpy(dtype=object), types)
+    reason = cleaned.reason
+    if "given_reason" in frame:
+        # Our own export carries why a value is missing: a re-upload keeps that reason.
+        given = frame["given_reason"].to_numpy(dtype=object)
+        use = (reason == "not reported (blank)") & np.array([bool(g) for g in given], dtype=bool)
+        reason = np.where(use, given, reason)
+    frame = frame.assign(value=cleaned.value, missing_reason=reason)
+    problem = pd.Series(cleaned.problem, index=frame.index)
+    # Second look at cells calamine shows as blank: Excel errors and formulas without a saved value.
+    if sheet_obj.error_cells or sheet_obj.uncached_formulas:
+        rows0 = frame["row"].to_numpy() - 1
+        cols0 = frame["col0"].to_numpy()
+        for i, (r, c) in enumerate(zip(rows0, cols0, strict=True)):
+            if (r, c) in sheet_obj.error_cells:
+                problem.iat[i] = "excel-error"
+                frame.at[frame.index[i], "cell"] = sheet_obj.error_cells[(r, c)]
+            elif (r, c) in sheet_obj.uncached_formulas:
+                problem.iat[i] = "formula-without-value"
+    flagged = problem.notna()
+    labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
+    for row, code in zip(frame[flagged].itertuples(), problem[flagged], strict=True):
+        issues.append(_issue_at(code, sheet_obj.name, row, field=_label(labels, row), value=row.cell))
+    errors = flagged & (problem != "count-not-whole")
+    frame.loc[errors, ["value", "missing_reason"]] = [np.nan, None]
+    frame = frame.assign(has_error=errors.to_numpy())
+    return frame
+
+
+def _label(labels: dict[str, str], row) -> str:
+    label = labels.get(row.raw_field, row.raw_field)
+    return label if row.disaggregation == TOTAL else f"{label} ({row.disaggregation})"
+
+
+def _check_duplicates(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> pd.DataFrame:
+    key = ["municipality_id", "year", "raw_field", "disaggregation"]
+    dup = frame.duplicated(key, keep=False)
+    if not dup.any():
+        return frame
+    labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
+    for _, group in frame[dup].groupby(key, sort=False):
+        values = group["value"].tolist()
+        same = all(v == values[0] or (pd.isna(v) and pd.isna(values[0])) for v in values)
+        for row in group.iloc[1:].itertuples():
+            if same:
+                issues.append(_issue_at("duplicate-row", sheet, row, field=_label(labels, row)))
+            else:
+                shown = " and ".join("blank" if pd.isna(v) else f"{v:g}" for v in values)
+                issues.append(_issue_at("conflicting-values", sheet, row, field=_label(labels, row), detail=shown))
+    return frame.drop_duplicates(key, keep="first").reset_index(drop=True)
+
+
+def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> None:
+    """A part larger than its whole is an error: a breakdown above its total, a field above the
+    field it is part of (migrant pupils above all pupils)."""
+    labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
+    key = ["municipality_id", "year", "raw_field"]
+    present = frame[frame["value"].notna()]
+    totals = present[present["disaggregation"] == TOTAL]
+    parts = present[present["disaggregation"] != TOTAL].merge(
+        totals[[*key, "value"]], on=key, suffixes=("", "_whole")
+    )
+    for row in parts[parts["value"] > parts["value_whole"] * (1 + 1e-9)].itertuples():
+        issues.append(_issue_at("part-larger-than-whole", sheet, row, field=_label(labels, row),
+                                value=row.value, detail=f"its total ({row.value_whole:g})"))
+    pairs = pd.DataFrame(
+        [(c, r.part_of) for c, r in catalog.raw_fields.items() if r.part_of], columns=["raw_field", "whole"]
+    )
+    if pairs.empty:
+        return
+    with_whole = present.merge(pairs, on="raw_field").merge(
+        present[["municipality_id", "year", "raw_field", "disaggregation", "value"]].rename(
+            columns={"raw_field": "whole", "value": "value_whole"}
+        ),
+        on=["municipality_id", "year", "whole", "disaggregation"],
+    )
+    for row in with_whole[with_whole["value"] > with_whole["value_whole"] * (1 + 1e-9)].itertuples():
+        issues.append(_issue_at("part-larger-than-whole", sheet, row, field=_label(labels, row), value=row.value,
+                                detail=f"{labels[row.whole]} ({row.value_whole:g})"))
+
+
+def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long rows -> one row per (municipality, year, disaggregation), one column per raw field;
+    plus the same shape holding missing reasons."""
+    index = ["municipality_id", "year", "disaggregation"]
+    values = frame.pivot_table(index=index, columns="raw_field", values="value", aggfunc="first", dropna=False)
+    reasons = frame[frame["missing_reason"].notna()].pivot_table(
+        index=index, columns="raw_field", values="missing_reason", aggfunc="first"
+    ).reindex(values.index)
+    return values, reasons
+
+
+def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Indicator values (total and allowed breakdowns) from clean long rows, all at once.
+
+    Returns municipality_id, year, indicator, disaggregation, value, missing_reason."""
+    if frame.empty:
+        return pd.DataFrame(columns=["municipality_id", "year", "indicator", "disaggregation", "value",
+                                     "missing_reason"])
+    values, reasons = wide_inputs(frame)
+    groups = {d.code: d.group for d in catalog.disaggregations.values()}
+    disaggregation = values.index.get_level_values("disaggregation")
+    out = []
+    for code, formula in catalog.formulas.items():
+        ind = catalog.indicators[code]
+        allowed = np.array([d == TOTAL or groups.get(d) in ind.disaggregations for d in disaggregation], dtype=bool)
+        if not allowed.any():
+            continue
+        result = evaluate(formula, values[allowed], reasons[allowed])
+        part = result.value.index.to_frame(index=False)
+        part["indicator"] = code
+        part["value"] = result.value.to_numpy()
+        part["missing_reason"] = result.reason.to_numpy()
+        # A breakdown without a value says nothing the total does not: keep only informative rows.
+        out.append(part[(part["disaggregation"] == TOTAL) | part["value"].notna()])
+    return pd.concat(out, ignore_index=True)
+
+
+def _check_indicator_bounds(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> None:
+    bounded = {c: i for c, i in catalog.indicators.items() if i.bounds}
+    if not bounded or frame.empty:
+        return
+    computed = compute_indicators(frame[frame["disaggregation"] == TOTAL], catalog)
+    computed = computed[computed["indicator"].isin(list(bounded)) & computed["value"].notna()]
+    low = computed["indicator"].map(lambda c: bounded[c].bounds[0])
+    high = computed["indicator"].map(lambda c: bounded[c].bounds[1])
+    outside = computed[(computed["value"] < low - 1e-9) | (computed["value"] > high + 1e-9)]
+    if outside.empty:
+        return
+    cells = frame[frame["disaggregation"] == TOTAL].set_index(["municipality_id", "year", "raw_field"])
+    for row in outside.itertuples():
+        ind = catalog.indicators[row.indicator]
+        first_input = catalog.formulas[row.indicator].fields[0]
+        where = cells.loc[(row.municipality_id, row.year, first_input)]
+        issues.append(make_issue(
+            "indicator-out-of-bounds", sheet=sheet, row=int(where.row), column=where.column,
+            field=f"{ind.code} {ind.name.en}", value=round(row.value, 4),
+            detail=f"{ind.bounds[0]:g} to {ind.bounds[1]:g}",
+        ))
+
+
+def _check_plausibility(frame: pd.DataFrame, catalog: Catalog, history: pd.DataFrame, sheet: str,
+                        issues: list[Issue]) -> None:
+    """Warnings: a big change from last year; a value far from the other municipalities'."""
+    if history.empty:
+        history = pd.DataFrame(columns=["municipality_id", "year", "raw_field", "disaggregation", "value"])
+    types = {c: r.type for c, r in catalog.raw_fields.items()}
+    labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
+    mine = frame[(frame["disaggregation"] == TOTAL) & frame["value"].notna()].copy()
+    mine["type"] = mine["raw_field"].map(types)
+    scored_types = mine["type"].isin(["count", "amount", "percent", "number"])
+    mine = mine[scored_types]
+    past = history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]]
+    past = past.assign(year=past["year"] + 1).rename(columns={"value": "previous"})
+    joined = mine.merge(past, on=["municipality_id", "year", "raw_field"])
+    pct = joined["type"] == "percent"
+    change = (joined["value"] - joined["previous"]).abs()
+    ratio = change / joined["previous"].abs().where(joined["previous"] != 0)
+    small = (joined["value"].abs() < SMALL_COUNT) & (joined["previous"].abs() < SMALL_COUNT)
+    big = (pct & (change > LARGE_CHANGE_POINTS)) | (~pct & ~small & (ratio > LARGE_CHANGE_RATIO))
+    for row in joined[big].itertuples():
+        issues.append(_issue_at("large-change", sheet, row, field=labels[row.raw_field], value=row.value,
+                                detail=f"{row.previous:g}"))
+    # Robust z-score against the other municipalities' values of the same year (stored or in this file).
+    pool = pd.concat(
+        [history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]],
+         mine[["municipality_id", "year", "raw_field", "value"]]]
+    ).drop_duplicates(["municipality_id", "year", "raw_field"], keep="last")
+    stats = pool.groupby(["year", "raw_field"])["value"].agg(["median", "count"])
+    stats["mad"] = pool.groupby(["year", "raw_field"])["value"].agg(lambda v: (v - v.median()).abs().median())
+    scored = mine.join(stats, on=["year", "raw_field"])
+    scored = scored[(scored["count"] > MIN_PEERS) & (scored["mad"] > 0)]
+    z = 0.6745 * (scored["value"] - scored["median"]) / scored["mad"]
+    for row, zi in zip(scored[z.abs() > OUTLIER_Z].itertuples(), z[z.abs() > OUTLIER_Z], strict=True):
+        issues.append(_issue_at("outlier", sheet, row, field=labels[row.raw_field], value=row.value,
+                                detail=f"median {row.median:g}, robust z-score {zi:.1f}"))
