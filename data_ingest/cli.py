@@ -105,8 +105,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     path = Path(args.file)
     data = _read_input(path)
     with session_scope(_engine(settings)) as session:
-        prepared = prepare(session=session, catalog=catalog, settings=settings, data=data, filename=path.name,
-                           default_year=args.year)
+        prepared = prepare(
+            session=session,
+            catalog=catalog,
+            settings=settings,
+            data=data,
+            filename=path.name,
+            default_year=args.year,
+        )
     report = prepared.report
     print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if args.json else report.to_text())
     return 0 if report.ok else 1
@@ -129,21 +135,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     worst = 0
     for name in args.files:
         path = Path(name)
-        outcome = ingest(engine=engine, catalog=catalog, settings=settings, data=_read_input(path),
-                         filename=path.name, uploader=args.uploader, accept_warnings=args.accept_warnings,
-                         default_year=args.year)
+        outcome = ingest(
+            engine=engine,
+            catalog=catalog,
+            settings=settings,
+            data=_read_input(path),
+            filename=path.name,
+            uploader=args.uploader,
+            accept_warnings=args.accept_warnings,
+            default_year=args.year,
+        )
         report = outcome.report
         print(report.to_text())
         if outcome.status == "accepted":
-            print(f"  ACCEPTED as submission {outcome.submission_id}: {report.summary.get('values', 0)} values "
-                  f"for {report.summary.get('municipalities', 0)} municipality(ies).")
+            print(
+                f"  ACCEPTED as submission {outcome.submission_id}: {report.summary.get('values', 0)} values "
+                f"for {report.summary.get('municipalities', 0)} municipality(ies)."
+            )
         elif outcome.status == "rejected":
-            print(f"  REJECTED (submission {outcome.submission_id}, file kept): fix the errors above and upload "
-                  "the corrected file. No data was changed.")
+            print(
+                f"  REJECTED (submission {outcome.submission_id}, file kept): fix the errors above, upload "
+                "the corrected file. No data was changed."
+            )
             worst = max(worst, 1)
         elif outcome.status == "needs-confirmation":
-            print("  NOT STORED: check the warnings above; if the figures are right, run again with "
-                  "--accept-warnings.")
+            print(
+                "  NOT STORED: check the warnings above; if the figures are right, run again with "
+                "--accept-warnings."
+            )
             worst = max(worst, 1)
         else:
             print("  ALREADY RECEIVED: nothing stored twice.")
@@ -164,19 +183,27 @@ def cmd_history(args: argparse.Namespace) -> int:
             return 1
         rows = session.execute(
             select(Submission, ReturnRecord)
-            .outerjoin(ReturnRecord, (ReturnRecord.submission_id == Submission.id)
-                       & (ReturnRecord.municipality_id == municipality.id))
+            .outerjoin(
+                ReturnRecord,
+                (ReturnRecord.submission_id == Submission.id)
+                & (ReturnRecord.municipality_id == municipality.id),
+            )
             .where((Submission.municipality_id == municipality.id) | (ReturnRecord.id.is_not(None)))
             .order_by(Submission.received_at, Submission.id)
         ).all()
         print(f"{municipality.code} {municipality.name}: {len(rows)} submission(s)")
         print(f"{'id':>5}  {'received (UTC)':<17}  {'year':<5}  {'status':<10}  {'by':<12}  file")
         for submission, record in rows:
-            status = submission.status if record is None else (
-                "accepted" if record.status == "current" else "superseded")
+            status = (
+                submission.status
+                if record is None
+                else ("accepted" if record.status == "current" else "superseded")
+            )
             year = record.year if record is not None else (submission.year or "")
-            print(f"{submission.id:>5}  {submission.received_at:%Y-%m-%d %H:%M}  {year!s:<5}  {status:<10}  "
-                  f"{submission.uploader or '-':<12}  {submission.original_filename}")
+            print(
+                f"{submission.id:>5}  {submission.received_at:%Y-%m-%d %H:%M}  {year!s:<5}  {status:<10}  "
+                f"{submission.uploader or '-':<12}  {submission.original_filename}"
+            )
     return 0
 
 
@@ -221,6 +248,50 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from .db import session_scope
+    from .models import Municipality
+    from .template import save_template, write_template
+
+    settings = _settings(args)
+    catalog = _load_catalog_or_exit(settings)
+    with session_scope(_engine(settings)) as session:
+        municipality = session.scalar(select(Municipality).where(Municipality.code == args.municipality))
+    if municipality is None:
+        print(
+            f"no municipality with the code {args.municipality!r}; import the register first "
+            "(`migdash municipalities import FILE`)",
+            file=sys.stderr,
+        )
+        return 1
+    workbook = write_template(
+        catalog,
+        municipality_code=municipality.code,
+        municipality_name=municipality.name,
+        year=args.year,
+        lang=args.lang,
+    )
+    out = args.output or f"return-{municipality.code}-{args.year}-{args.lang}.xlsx"
+    save_template(workbook, out)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_load_sample_data(args: argparse.Namespace) -> int:
+    from .sample import load_sample_data
+
+    settings = _settings(args)
+    result = load_sample_data(
+        engine=_engine(settings), catalog=_load_catalog_or_exit(settings), settings=settings
+    )
+    print(f"{result.accepted} sample returns accepted, {result.duplicates} already there")
+    for name in result.rejected:
+        print(f"  not accepted: {name}")
+    return 1 if result.rejected else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from app import prepare, serve
 
@@ -260,16 +331,26 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--catalog", help="catalogue file (default: MIGDASH_CATALOG)")
     docs.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
 
-    validate = add("validate", cmd_validate, "check a return and print its validation report (stores nothing)")
+    validate = add(
+        "validate", cmd_validate, "check a return and print its validation report (stores nothing)"
+    )
     validate.add_argument("file", help="the return: .xlsx, .xlsm, .xls, .ods or .csv")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.add_argument("--year", type=int, help="reporting year when the file does not say")
 
     ingest = add("ingest", cmd_ingest, "validate and store returns (all or nothing per file)")
     ingest.add_argument("files", nargs="+", metavar="FILE")
-    ingest.add_argument("--accept-warnings", action="store_true", help="store files whose only issues are warnings")
+    ingest.add_argument(
+        "--accept-warnings", action="store_true", help="store files whose only issues are warnings"
+    )
     ingest.add_argument("--uploader", default="cli", help="who submits (recorded with the submission)")
     ingest.add_argument("--year", type=int, help="reporting year when a file does not say")
+
+    template = add("template", cmd_template, "write the Excel return template for a municipality and year")
+    template.add_argument("--municipality", required=True, metavar="CODE")
+    template.add_argument("--year", required=True, type=int)
+    template.add_argument("--lang", choices=["en", "fr", "es"], default="en")
+    template.add_argument("-o", "--output", help="output file (default: return-CODE-YEAR-LANG.xlsx)")
 
     history = add("history", cmd_history, "list the submissions of one municipality")
     history.add_argument("--municipality", required=True, metavar="CODE")
@@ -280,13 +361,19 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="output file (default: migdash-WHAT.FORMAT)")
 
     municipalities = commands.add_parser("municipalities", help="the municipality register")
-    municipalities_commands = municipalities.add_subparsers(dest="municipalities_command", required=True,
-                                                            metavar="COMMAND")
-    register = add("import", cmd_municipalities_import, "add or update municipalities from a CSV/Excel register",
-                   municipalities_commands)
+    municipalities_commands = municipalities.add_subparsers(
+        dest="municipalities_command", required=True, metavar="COMMAND"
+    )
+    register = add(
+        "import",
+        cmd_municipalities_import,
+        "add or update municipalities from a CSV/Excel register",
+        municipalities_commands,
+    )
     register.add_argument("file")
 
     add("recompute", cmd_recompute, "re-derive all indicator values after a catalogue change")
+    add("load-sample-data", cmd_load_sample_data, "load the bundled sample municipalities and returns")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -64,3 +64,11 @@ def test_docs_links_point_to_existing_files():
     for page in [ROOT / "README.md", *DOCS.glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).is_file(), f"{page.name} links to missing {target}"
+
+
+def test_every_issue_code_is_documented():
+    from data_ingest.validation import ISSUE_TYPES
+
+    text = (DOCS / "issue-codes.md").read_text(encoding="utf-8")
+    missing = [code for code in ISSUE_TYPES if f"`{code}`" not in text]
+    assert missing == []
