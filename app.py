@@ -54,10 +54,18 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
 
 
 def prepare(settings: Settings) -> None:
-    """Create or upgrade the database, so that the first start of `make run` just works."""
+    """Create or upgrade the database and, on the very first start, load the sample returns, so
+    that `make run` shows a working dashboard at once."""
+    from data_ingest.catalog import load_catalog
     from data_ingest.db import make_engine, upgrade
+    from data_ingest.sample import SAMPLE_DIR, database_is_empty, load_sample_data
 
-    upgrade(make_engine(settings))
+    engine = make_engine(settings)
+    upgrade(engine)
+    if settings.load_sample_data and database_is_empty(engine) and (SAMPLE_DIR / "municipalities.csv").exists():
+        log.info("empty database: loading the sample returns from %s", SAMPLE_DIR)
+        result = load_sample_data(engine=engine, catalog=load_catalog(settings.catalog), settings=settings)
+        log.info("sample data loaded: %d returns accepted", result.accepted)
 
 
 def serve(settings: Settings) -> None:

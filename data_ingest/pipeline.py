@@ -238,7 +238,11 @@ def _as_year(value: object) -> int | None:
 
 def _clean(frame: pd.DataFrame, catalog: Catalog, sheet_obj, issues: list[Issue]) -> pd.DataFrame:
     types = frame["raw_field"].map({c: r.type for c, r in catalog.raw_fields.items()}).to_numpy(dtype=object)
-    cleaned = clean_values(frame["cell"].to_numpy(dtype=object), types)
+    cells = frame["cell"].to_numpy(dtype=object)
+    if frame["cell"].dtype != object:
+        # pandas 3 stores an all-text column as strings, turning blank cells (None) into NaN.
+        cells = np.where(frame["cell"].isna().to_numpy(), None, cells)
+    cleaned = clean_values(cells, types)
     reason = cleaned.reason
     if "given_reason" in frame:
         # Our own export carries why a value is missing: a re-upload keeps that reason.
