@@ -37,7 +37,7 @@ test: $(TEST_INSTALLED) chromium
 	$(BIN)/python -m pytest
 
 lint: $(TEST_INSTALLED)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 format: $(TEST_INSTALLED)
 	$(BIN)/ruff format .

@@ -62,7 +62,11 @@ def prepare(settings: Settings) -> None:
 
     engine = make_engine(settings)
     upgrade(engine)
-    if settings.load_sample_data and database_is_empty(engine) and (SAMPLE_DIR / "municipalities.csv").exists():
+    if (
+        settings.load_sample_data
+        and database_is_empty(engine)
+        and (SAMPLE_DIR / "municipalities.csv").exists()
+    ):
         log.info("empty database: loading the sample returns from %s", SAMPLE_DIR)
         result = load_sample_data(engine=engine, catalog=load_catalog(settings.catalog), settings=settings)
         log.info("sample data loaded: %d returns accepted", result.accepted)

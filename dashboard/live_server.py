@@ -19,7 +19,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120) -> Iterator[str]:
+def running_server(
+    data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120
+) -> Iterator[str]:
     """Start the dashboard with its own data folder; yield its base URL; stop it afterwards."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -29,7 +31,9 @@ def running_server(data_dir: Path, *, env: dict[str, str] | None = None, timeout
     log_path = data_dir / "server.log"
     migdash = Path(sys.executable).with_name("migdash")
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(migdash), "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(migdash), "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             deadline = time.monotonic() + timeout
             while True:

@@ -319,9 +319,7 @@ def trend(
         raise ValueError(f"{len(years)} years but {len(values)} values")
     if base_year >= target_year:
         raise ValueError(f"base year {base_year} must be before target year {target_year}")
-    points = sorted(
-        (int(y), float(v)) for y, v in zip(years, values, strict=True) if not _is_missing(v)
-    )
+    points = sorted((int(y), float(v)) for y, v in zip(years, values, strict=True) if not _is_missing(v))
     points = [(y, v) for y, v in points if y >= base_year]
     seen = [y for y, _ in points]
     if len(set(seen)) != len(seen):
@@ -426,9 +424,7 @@ def mean_score(scores: Iterable[float | None]) -> float | None:
     return sum(present) / len(present) if present else None
 
 
-def overall_score(
-    area_scores: Mapping[str, float | None], n_scored: int, n_missing: int
-) -> float | None:
+def overall_score(area_scores: Mapping[str, float | None], n_scored: int, n_missing: int) -> float | None:
     """Mean of the area scores, or None when more than 20% of the municipality's ``n_scored``
     scored indicators are missing (``n_missing`` of them): exactly 20% is still shown."""
     # Integer comparison: 0.2 * n_scored is not exact in floating point.

@@ -7,6 +7,7 @@ collected before the loader gives up, so one run shows everything to fix.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -30,10 +31,26 @@ INDICATOR_CODE = r"^[A-Z][A-Z0-9]*-[0-9]{2,3}$"
 # Every code a catalogue problem can have; each is explained in docs/editing-the-catalogue.md.
 PROBLEM_CODES = frozenset(
     {
-        "yaml-syntax", "unreadable-file", "not-a-mapping", "missing-section", "missing-key", "unknown-key",
-        "invalid-value", "duplicate-key", "duplicate-code", "unknown-area", "missing-context-area",
-        "unknown-raw-field", "bad-formula", "malformed-sdg-code", "missing-threshold", "thresholds-reversed",
-        "threshold-on-context", "duplicate-alias", "unknown-disaggregation", "unused-raw-field",
+        "yaml-syntax",
+        "unreadable-file",
+        "not-a-mapping",
+        "missing-section",
+        "missing-key",
+        "unknown-key",
+        "invalid-value",
+        "duplicate-key",
+        "duplicate-code",
+        "unknown-area",
+        "missing-context-area",
+        "unknown-raw-field",
+        "bad-formula",
+        "malformed-sdg-code",
+        "missing-threshold",
+        "thresholds-reversed",
+        "threshold-on-context",
+        "duplicate-alias",
+        "unknown-disaggregation",
+        "unused-raw-field",
     }
 )
 
@@ -191,15 +208,20 @@ class Catalog:
         }
 
 
-def normalize_header(text: object) -> str:
-    """Header text as compared with aliases: lower case, no accents, single spaces, no footnote
-    digits glued to the last word ("Area Code10" -> "area code")."""
-    value = unicodedata.normalize("NFKD", str(text))
+@functools.lru_cache(maxsize=65536)
+def _normalize_text(text: str) -> str:
+    value = unicodedata.normalize("NFKD", text)
     value = "".join(c for c in value if not unicodedata.combining(c)).casefold()
     value = re.sub(r"[\u2010-\u2015]", "-", value)  # typographic dashes
     value = re.sub(r"\s+", " ", value).strip()
     value = re.sub(r"(?<=[a-z)])\d{1,2}$", "", value)
     return value.rstrip(" *").strip()
+
+
+def normalize_header(text: object) -> str:
+    """Header text as compared with aliases: lower case, no accents, single spaces, no footnote
+    digits glued to the last word ("Area Code10" -> "area code")."""
+    return _normalize_text(str(text))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,18 +22,38 @@ NOT_APPLICABLE = "not applicable"
 
 # Markers seen in real statistical tables, lower-cased; value = the reason stored.
 MISSING_MARKERS = {
-    "..": NOT_AVAILABLE, "...": NOT_AVAILABLE, "…": NOT_AVAILABLE, ":": NOT_AVAILABLE,
-    "-": NOT_AVAILABLE, "--": NOT_AVAILABLE, "—": NOT_AVAILABLE, "–": NOT_AVAILABLE,
-    "x": NOT_AVAILABLE, "n/a": NOT_AVAILABLE, "na": NOT_AVAILABLE, "n.a.": NOT_AVAILABLE,
-    "nd": NOT_AVAILABLE, "n.d.": NOT_AVAILABLE, "n/d": NOT_AVAILABLE, "s/d": NOT_AVAILABLE,
-    "c": CONFIDENTIAL, "conf": CONFIDENTIAL, "confidential": CONFIDENTIAL,
-    "z": NOT_APPLICABLE, "s.o.": NOT_APPLICABLE, "so": NOT_APPLICABLE, "n.a": NOT_APPLICABLE,
-    "no aplica": NOT_APPLICABLE, "sans objet": NOT_APPLICABLE, "not applicable": NOT_APPLICABLE,
+    "..": NOT_AVAILABLE,
+    "...": NOT_AVAILABLE,
+    "…": NOT_AVAILABLE,
+    ":": NOT_AVAILABLE,
+    "-": NOT_AVAILABLE,
+    "--": NOT_AVAILABLE,
+    "—": NOT_AVAILABLE,
+    "–": NOT_AVAILABLE,
+    "x": NOT_AVAILABLE,
+    "n/a": NOT_AVAILABLE,
+    "na": NOT_AVAILABLE,
+    "n.a.": NOT_AVAILABLE,
+    "nd": NOT_AVAILABLE,
+    "n.d.": NOT_AVAILABLE,
+    "n/d": NOT_AVAILABLE,
+    "s/d": NOT_AVAILABLE,
+    "c": CONFIDENTIAL,
+    "conf": CONFIDENTIAL,
+    "confidential": CONFIDENTIAL,
+    "z": NOT_APPLICABLE,
+    "s.o.": NOT_APPLICABLE,
+    "so": NOT_APPLICABLE,
+    "n.a": NOT_APPLICABLE,
+    "no aplica": NOT_APPLICABLE,
+    "sans objet": NOT_APPLICABLE,
+    "not applicable": NOT_APPLICABLE,
 }
 YES_WORDS = frozenset({"yes", "y", "oui", "o", "si", "sí", "s", "true", "vrai", "verdadero", "1"})
 NO_WORDS = frozenset({"no", "n", "non", "false", "faux", "falso", "0"})
-EXCEL_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!"})
+EXCEL_ERRORS = frozenset(
+    {"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#SPILL!", "#CALC!"}
+)
 
 _NUMBER = re.compile(r"^([+-]?)\s*([0-9][0-9.,\s'’]*|[.,][0-9]+)\s*(%?)$")
 _THOUSANDS = re.compile(r"^[0-9]{1,3}([.,][0-9]{3})+$")
@@ -136,7 +156,8 @@ def parse_number(text: str, ftype: str = "number") -> float | None:
         decimal = "," if digits.rfind(",") > digits.rfind(".") else "."
         thousands = "." if decimal == "," else ","
         whole, _, frac = digits.rpartition(decimal)
-        if digits.count(decimal) > 1 or not _THOUSANDS.match(whole.replace(thousands, ",")) and thousands in whole:
+        bad_thousands = not _THOUSANDS.match(whole.replace(thousands, ",")) and thousands in whole
+        if digits.count(decimal) > 1 or bad_thousands:
             return None
         digits = whole.replace(thousands, "") + "." + frac
     elif commas + dots > 1:

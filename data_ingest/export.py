@@ -14,10 +14,34 @@ from .models import IndicatorValue, Municipality, RawValue, ReturnRecord
 from .settings import Settings
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-INDICATOR_COLUMNS = ["municipality_code", "municipality_name", "indicator_code", "year", "disaggregation", "value",
-                     "missing_reason", "unit", "status", "trend", "submission_id"]
-RAW_COLUMNS = ["municipality_code", "municipality_name", "raw_field_code", "year", "disaggregation", "value",
-               "missing_reason", "unit", "status", "trend", "submission_id", "sheet", "cell"]
+INDICATOR_COLUMNS = [
+    "municipality_code",
+    "municipality_name",
+    "indicator_code",
+    "year",
+    "disaggregation",
+    "value",
+    "missing_reason",
+    "unit",
+    "status",
+    "trend",
+    "submission_id",
+]
+RAW_COLUMNS = [
+    "municipality_code",
+    "municipality_name",
+    "raw_field_code",
+    "year",
+    "disaggregation",
+    "value",
+    "missing_reason",
+    "unit",
+    "status",
+    "trend",
+    "submission_id",
+    "sheet",
+    "cell",
+]
 
 
 def escape_formula(value: object) -> object:
@@ -39,8 +63,14 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def rule_of(ind: Indicator):  # noqa: ANN201 - dashboard.scoring.Rule
     from dashboard.scoring import Rule
 
-    return Rule(direction=ind.direction, target=ind.target, green=ind.green, red=ind.red, parity=ind.parity,
-                worst=ind.worst)
+    return Rule(
+        direction=ind.direction,
+        target=ind.target,
+        green=ind.green,
+        red=ind.red,
+        parity=ind.parity,
+        worst=ind.worst,
+    )
 
 
 def with_status_and_trend(frame: pd.DataFrame, catalog: Catalog, settings: Settings) -> pd.DataFrame:
@@ -61,8 +91,13 @@ def with_status_and_trend(frame: pd.DataFrame, catalog: Catalog, settings: Setti
                 continue
             rule = rule_of(ind)
             statuses.append(None if not ind.scored else str(status(None if pd.isna(value) else value, rule)))
-            result = trend(years[: i + 1], [None if pd.isna(v) else v for v in values[: i + 1]], rule,
-                           base_year=settings.base_year, target_year=settings.target_year)
+            result = trend(
+                years[: i + 1],
+                [None if pd.isna(v) else v for v in values[: i + 1]],
+                rule,
+                base_year=settings.base_year,
+                target_year=settings.target_year,
+            )
             trends.append(str(result.trend))
     return frame.assign(status=statuses, trend=trends)
 
@@ -71,35 +106,78 @@ def export_table(*, session: Session, catalog: Catalog, settings: Settings, what
     """The current values as a long table with the columns documented in the README."""
     if what == "raw":
         rows = session.execute(
-            select(Municipality.code, Municipality.name, RawValue.raw_field, ReturnRecord.year,
-                   RawValue.disaggregation, RawValue.value, RawValue.missing_reason, ReturnRecord.submission_id,
-                   RawValue.sheet, RawValue.cell)
+            select(
+                Municipality.code,
+                Municipality.name,
+                RawValue.raw_field,
+                ReturnRecord.year,
+                RawValue.disaggregation,
+                RawValue.value,
+                RawValue.missing_reason,
+                ReturnRecord.submission_id,
+                RawValue.sheet,
+                RawValue.cell,
+            )
             .join(ReturnRecord, RawValue.return_id == ReturnRecord.id)
             .join(Municipality, ReturnRecord.municipality_id == Municipality.id)
             .where(ReturnRecord.status == "current")
             .order_by(Municipality.code, ReturnRecord.year, RawValue.raw_field, RawValue.disaggregation)
         ).all()
-        frame = pd.DataFrame(rows, columns=["municipality_code", "municipality_name", "raw_field_code", "year",
-                                            "disaggregation", "value", "missing_reason", "submission_id",
-                                            "sheet", "cell"])
-        frame["unit"] = frame["raw_field_code"].map(lambda c: catalog.raw_fields[c].unit if c in catalog.raw_fields
-                                                    else "")
+        frame = pd.DataFrame(
+            rows,
+            columns=[
+                "municipality_code",
+                "municipality_name",
+                "raw_field_code",
+                "year",
+                "disaggregation",
+                "value",
+                "missing_reason",
+                "submission_id",
+                "sheet",
+                "cell",
+            ],
+        )
+        frame["unit"] = frame["raw_field_code"].map(
+            lambda c: catalog.raw_fields[c].unit if c in catalog.raw_fields else ""
+        )
         frame["status"] = None
         frame["trend"] = None
         return frame[RAW_COLUMNS]
     rows = session.execute(
-        select(Municipality.code, Municipality.name, IndicatorValue.indicator, IndicatorValue.year,
-               IndicatorValue.disaggregation, IndicatorValue.value, IndicatorValue.missing_reason,
-               ReturnRecord.submission_id)
+        select(
+            Municipality.code,
+            Municipality.name,
+            IndicatorValue.indicator,
+            IndicatorValue.year,
+            IndicatorValue.disaggregation,
+            IndicatorValue.value,
+            IndicatorValue.missing_reason,
+            ReturnRecord.submission_id,
+        )
         .join(ReturnRecord, IndicatorValue.return_id == ReturnRecord.id)
         .join(Municipality, IndicatorValue.municipality_id == Municipality.id)
     ).all()
-    frame = pd.DataFrame(rows, columns=["municipality_code", "municipality_name", "indicator_code", "year",
-                                        "disaggregation", "value", "missing_reason", "submission_id"])
-    frame["unit"] = frame["indicator_code"].map(lambda c: catalog.indicators[c].unit if c in catalog.indicators
-                                                else "")
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "municipality_code",
+            "municipality_name",
+            "indicator_code",
+            "year",
+            "disaggregation",
+            "value",
+            "missing_reason",
+            "submission_id",
+        ],
+    )
+    frame["unit"] = frame["indicator_code"].map(
+        lambda c: catalog.indicators[c].unit if c in catalog.indicators else ""
+    )
     frame = with_status_and_trend(frame, catalog, settings)
-    return frame.sort_values(["municipality_code", "indicator_code", "year", "disaggregation"])[INDICATOR_COLUMNS]
+    return frame.sort_values(["municipality_code", "indicator_code", "year", "disaggregation"])[
+        INDICATOR_COLUMNS
+    ]
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, fmt: str) -> None:

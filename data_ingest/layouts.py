@@ -29,18 +29,56 @@ HEADER_SCAN_ROWS = 40
 
 ID_HEADERS = {
     "municipality_code": {
-        "municipality_code", "municipality code", "code", "area code", "code commune", "code de la commune",
-        "code insee", "codigo", "codigo municipio", "codigo del municipio", "cod municipio", "ubigeo",
-        "municipio codigo", "code municipalite", "municipality id", "id",
+        "municipality_code",
+        "municipality code",
+        "code",
+        "area code",
+        "code commune",
+        "code de la commune",
+        "code insee",
+        "codigo",
+        "codigo municipio",
+        "codigo del municipio",
+        "cod municipio",
+        "ubigeo",
+        "municipio codigo",
+        "code municipalite",
+        "municipality id",
+        "id",
     },
     "municipality_name": {
-        "municipality_name", "municipality", "municipality name", "name", "commune", "nom", "nom de la commune",
-        "municipio", "nombre", "nombre del municipio", "city", "ville", "ciudad", "district", "canton",
-        "area name", "localite", "localidad",
+        "municipality_name",
+        "municipality",
+        "municipality name",
+        "name",
+        "commune",
+        "nom",
+        "nom de la commune",
+        "municipio",
+        "nombre",
+        "nombre del municipio",
+        "city",
+        "ville",
+        "ciudad",
+        "district",
+        "canton",
+        "area name",
+        "localite",
+        "localidad",
     },
     "region": {"region", "region name", "province", "provincia", "departement", "departamento", "state"},
     "country": {"country", "country_code", "pays", "pais", "country code"},
-    "year": {"year", "annee", "ano", "anio", "reporting year", "period", "periode", "periodo", "reference year"},
+    "year": {
+        "year",
+        "annee",
+        "ano",
+        "anio",
+        "reporting year",
+        "period",
+        "periode",
+        "periodo",
+        "reference year",
+    },
 }
 LONG_HEADERS = {
     "raw_field_code": {"raw_field_code", "raw field code", "raw_field", "field code", "field"},
@@ -50,7 +88,11 @@ LONG_HEADERS = {
 }
 # Columns of our own exports that a re-upload may carry: understood, never reported as unknown.
 EXPORT_COLUMNS = {"unit", "status", "trend", "submission_id", "indicator_code", "raw_field_label"}
-SKIP_ROW_NAMES = re.compile(r"^(sub)?total\b|^ensemble\b|^todos\b|^all municipalities\b", re.IGNORECASE)
+SKIP_ROW_NAMES = re.compile(
+    r"^(sub|sous)?[\s-]?total\b|^ensemble\b|^todos\b|^all municipalities\b", re.IGNORECASE
+)
+# A footnote number glued to a header that itself ends in a digit: "Employed migrants 15-64" + "2".
+FOOTNOTE_AFTER_DIGIT = re.compile(r"^(.*\d)(\d{1,2})$")
 YEAR_IN_TITLE = re.compile(r"\b(19[5-9][0-9]|20[0-9][0-9])\b")
 
 
@@ -63,6 +105,10 @@ class Table:
     frame: pd.DataFrame  # municipality, municipality_name, region, year, raw_field, disaggregation,
     #                      cell, row (1-based), column (letter), missing_reason (long layout only)
     issues: list[Issue] = field(default_factory=list)
+    # Where the identification cells are, so their problems point at the right cell: role
+    # (municipality_code, municipality_name, region, year, raw_field_code, disaggregation) -> (row, column
+    # letter); row is None when the role has a column and the cell is on each observation's own row.
+    where: dict[str, tuple[int | None, str]] = field(default_factory=dict)
 
 
 class NoTable(Exception):
@@ -79,8 +125,12 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+# Word processors and Excel's autocorrect type typographic apostrophes ("l’étranger"); aliases use "'".
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+
+
 def _norm(value: Any) -> str:
-    return normalize_header(_text(value)) if value not in (None, "") else ""
+    return normalize_header(_text(value).translate(_APOSTROPHES)) if value not in (None, "") else ""
 
 
 class HeaderMatcher:
@@ -89,8 +139,14 @@ class HeaderMatcher:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.fields = catalog.alias_index()
-        self.disaggregations: dict[str, str] = {TOTAL: TOTAL, "total": TOTAL, "ensemble": TOTAL,
-                                                "both sexes": TOTAL, "ambos sexos": TOTAL, "les deux sexes": TOTAL}
+        self.disaggregations: dict[str, str] = {
+            TOTAL: TOTAL,
+            "total": TOTAL,
+            "ensemble": TOTAL,
+            "both sexes": TOTAL,
+            "ambos sexos": TOTAL,
+            "les deux sexes": TOTAL,
+        }
         for d in catalog.disaggregations.values():
             for text in (d.code, d.label.en, d.label.fr, d.label.es):
                 self.disaggregations.setdefault(normalize_header(text), d.code)
@@ -104,6 +160,18 @@ class HeaderMatcher:
     def field(self, text: str) -> tuple[str, str] | None:
         if not text:
             return None
+        hit = self._field(text)
+        if hit is None:
+            # normalize_header only drops footnote digits glued to a letter; "Migrants 15-642" is the
+            # header "Migrants 15-64" with footnote 2 (a superscript ¹ arrives here as a plain 1).
+            m = FOOTNOTE_AFTER_DIGIT.match(text)
+            for cut in (1, 2) if m else ():
+                hit = self._field(text[:-cut])
+                if hit is not None:
+                    break
+        return hit
+
+    def _field(self, text: str) -> tuple[str, str] | None:
         if text in self.fields:
             return self.fields[text], TOTAL
         m = self._suffix.match(text)
@@ -128,10 +196,15 @@ def find_table(sheets: list, catalog: Catalog, *, default_year: int | None = Non
             best = (found[0], sheet, found[1], found[2])
     if best is None:
         names = ", ".join(f"'{s.name}'" for s in sheets) or "none"
-        raise NoTable(make_issue("no-table-found", detail=(
-            f"no sheet ({names}) has a header row naming a municipality column and at least one figure "
-            "of the catalogue"
-        )))
+        raise NoTable(
+            make_issue(
+                "no-table-found",
+                detail=(
+                    f"no sheet ({names}) has a header row naming a municipality column and at least one "
+                    "figure of the catalogue"
+                ),
+            )
+        )
     _, sheet, header_row, columns = best
     if "raw_field_code" in columns.get("long", {}):
         return _read_long(sheet, header_row, columns)
@@ -139,9 +212,7 @@ def find_table(sheets: list, catalog: Catalog, *, default_year: int | None = Non
 
 
 def _is_template(sheet) -> bool:
-    return any(
-        _text(row[0]).startswith(TEMPLATE_MARKER) for row in sheet.rows[:3] if row
-    )
+    return any(_text(row[0]).startswith(TEMPLATE_MARKER) for row in sheet.rows[:3] if row)
 
 
 def _find_header(sheet, matcher: HeaderMatcher) -> tuple[int, int, dict] | None:
@@ -163,7 +234,8 @@ def _find_header(sheet, matcher: HeaderMatcher) -> tuple[int, int, dict] | None:
 
 def _classify(row: list, above: list, matcher: HeaderMatcher) -> dict:
     """Roles of the columns of a header row; a row above may hold merged group headers."""
-    upper = _forward_fill([_norm(v) for v in above]) if above else []
+    upper_cells = [_norm(v) for v in above] if above else []
+    upper = _forward_fill(upper_cells)
     ids: dict[str, int] = {}
     long: dict[str, int] = {}
     fields: dict[int, tuple[str, str]] = {}
@@ -173,6 +245,8 @@ def _classify(row: list, above: list, matcher: HeaderMatcher) -> dict:
         group = upper[c] if c < len(upper) else ""
         if not text and not group:
             continue
+        if not text and c < len(upper_cells) and upper_cells[c] in matcher.ids:
+            text = upper_cells[c]  # "Municipality code" merged down over both header rows
         if text in matcher.ids and matcher.ids[text] not in ids:
             ids[matcher.ids[text]] = c
             continue
@@ -203,6 +277,21 @@ def _forward_fill(values: list[str]) -> list[str]:
     return out
 
 
+def _marked(sheet, first_row: int, cols: np.ndarray, n_rows: int) -> np.ndarray:
+    """True for each block row with an Excel error or a formula without a saved result in one of
+    ``cols``: the reader shows those cells as blank, but they are problems to report, not blanks."""
+    found = np.zeros(n_rows, dtype=bool)
+    wanted = {int(c) for c in cols}
+    for r, c in (*getattr(sheet, "error_cells", {}), *getattr(sheet, "uncached_formulas", ())):
+        if c in wanted and first_row <= r < first_row + n_rows:
+            found[r - first_row] = True
+    return found
+
+
+def _where(ids: dict[str, int], long: dict[str, int] | None = None) -> dict[str, tuple[int | None, str]]:
+    return {role: (None, column_letter(c)) for role, c in {**ids, **(long or {})}.items()}
+
+
 def _block(sheet, first_row: int, ncols: int) -> np.ndarray:
     rows = sheet.rows[first_row:]
     block = np.full((len(rows), ncols), None, dtype=object)
@@ -212,18 +301,30 @@ def _block(sheet, first_row: int, ncols: int) -> np.ndarray:
     return block
 
 
-def _read_wide(sheet, header_row: int, columns: dict, matcher: HeaderMatcher, default_year: int | None) -> Table:
+def _read_wide(
+    sheet, header_row: int, columns: dict, matcher: HeaderMatcher, default_year: int | None
+) -> Table:
     issues: list[Issue] = []
     ids, fields = columns["ids"], columns["fields"]
     for c, text in columns["unknown"].items():
-        issues.append(make_issue("unknown-column", sheet=sheet.name, row=header_row + 1, column=column_letter(c),
-                                 value=text))
+        issues.append(
+            make_issue(
+                "unknown-column", sheet=sheet.name, row=header_row + 1, column=column_letter(c), value=text
+            )
+        )
     seen: dict[tuple[str, str], int] = {}
     for c, key in list(fields.items()):
         if key in seen:
             label = key[0] + ("" if key[1] == TOTAL else f" ({key[1]})")
-            issues.append(make_issue("duplicate-column", sheet=sheet.name, row=header_row + 1,
-                                     column=column_letter(c), field=label))
+            issues.append(
+                make_issue(
+                    "duplicate-column",
+                    sheet=sheet.name,
+                    row=header_row + 1,
+                    column=column_letter(c),
+                    field=label,
+                )
+            )
             del fields[c]
         else:
             seen[key] = c
@@ -237,9 +338,15 @@ def _read_wide(sheet, header_row: int, columns: dict, matcher: HeaderMatcher, de
 
     code, name = col("municipality_code"), col("municipality_name")
     has_value = np.array([any(v not in (None, "") for v in row) for row in values], dtype=bool)
+    has_value |= _marked(sheet, header_row + 1, value_cols, len(block))
     names = np.array([_text(v) for v in name], dtype=object)
     codes = np.array([_text(v) for v in code], dtype=object)
-    subtotal = np.array([bool(SKIP_ROW_NAMES.match(n)) for n in names], dtype=bool)
+    # A "Total" or "Subtotal North" row, its label in the name or in the code column, totals rows that
+    # are themselves in the table: skipped, never reported (they may differ from the sum by rounding).
+    subtotal = np.array(
+        [bool(SKIP_ROW_NAMES.match(n) or SKIP_ROW_NAMES.match(c)) for n, c in zip(names, codes, strict=True)],
+        dtype=bool,
+    )
     keep = has_value & ~subtotal & ~((codes == "") & (names == "") & ~has_value)
     year = col("year")
     if "year" not in ids:
@@ -247,21 +354,24 @@ def _read_wide(sheet, header_row: int, columns: dict, matcher: HeaderMatcher, de
         year = np.full(len(block), title_year or default_year, dtype=object)
     rows_idx = np.flatnonzero(keep)
     n_fields = len(value_cols)
+    regions = np.array([_text(v) for v in col("region")], dtype=object)
+    field_codes = np.array([fields[c][0] for c in value_cols], dtype=object)
+    breakdowns = np.array([fields[c][1] for c in value_cols], dtype=object)
     frame = pd.DataFrame(
         {
             "municipality": np.repeat(codes[rows_idx], n_fields),
             "municipality_name": np.repeat(names[rows_idx], n_fields),
-            "region": np.repeat(np.array([_text(v) for v in col("region")], dtype=object)[rows_idx], n_fields),
+            "region": np.repeat(regions[rows_idx], n_fields),
             "year": np.repeat(year[rows_idx], n_fields),
-            "raw_field": np.tile(np.array([fields[c][0] for c in value_cols], dtype=object), len(rows_idx)),
-            "disaggregation": np.tile(np.array([fields[c][1] for c in value_cols], dtype=object), len(rows_idx)),
+            "raw_field": np.tile(field_codes, len(rows_idx)),
+            "disaggregation": np.tile(breakdowns, len(rows_idx)),
             "cell": values[rows_idx].ravel() if n_fields else np.empty(0, dtype=object),
             "row": np.repeat(rows_idx + header_row + 2, n_fields),
             "column": np.tile(np.array([column_letter(c) for c in value_cols], dtype=object), len(rows_idx)),
             "col0": np.tile(value_cols, len(rows_idx)),
         }
     )
-    return Table(layout="wide", sheet=sheet.name, frame=frame, issues=issues)
+    return Table(layout="wide", sheet=sheet.name, frame=frame, issues=issues, where=_where(ids))
 
 
 def _year_in_titles(rows: list[list]) -> int | None:
@@ -281,12 +391,18 @@ def _read_long(sheet, header_row: int, columns: dict) -> Table:
     def col(index: int | None) -> np.ndarray:
         if index is None:
             return np.full(len(block), None, dtype=object)
-        return np.array([_text(v) if i != long.get("value") else v for v, i in
-                         zip(block[:, index], [index] * len(block), strict=True)], dtype=object)
+        return np.array(
+            [
+                _text(v) if i != long.get("value") else v
+                for v, i in zip(block[:, index], [index] * len(block), strict=True)
+            ],
+            dtype=object,
+        )
 
     value = block[:, long["value"]]
     field_codes = np.array([_text(v) for v in block[:, long["raw_field_code"]]], dtype=object)
     keep = (field_codes != "") | np.array([v not in (None, "") for v in value], dtype=bool)
+    keep |= _marked(sheet, header_row + 1, np.array([long["value"]]), len(block))
     rows_idx = np.flatnonzero(keep)
     disaggregation = col(long.get("disaggregation"))
     disaggregation = np.where(np.isin(disaggregation, (None, "")), TOTAL, disaggregation)
@@ -295,7 +411,9 @@ def _read_long(sheet, header_row: int, columns: dict) -> Table:
             "municipality": col(ids.get("municipality_code"))[rows_idx],
             "municipality_name": col(ids.get("municipality_name"))[rows_idx],
             "region": col(ids.get("region"))[rows_idx],
-            "year": block[rows_idx, ids["year"]] if "year" in ids else np.full(len(rows_idx), None, dtype=object),
+            "year": (
+                block[rows_idx, ids["year"]] if "year" in ids else np.full(len(rows_idx), None, dtype=object)
+            ),
             "raw_field": field_codes[rows_idx],
             "disaggregation": np.array([str(d).casefold() for d in disaggregation[rows_idx]], dtype=object),
             "cell": value[rows_idx],
@@ -306,26 +424,36 @@ def _read_long(sheet, header_row: int, columns: dict) -> Table:
         }
     )
     frame["municipality"] = frame["municipality"].fillna("")
-    return Table(layout="long", sheet=sheet.name, frame=frame, issues=[])
+    return Table(layout="long", sheet=sheet.name, frame=frame, issues=[], where=_where(ids, long))
 
 
 def _read_template(sheet, matcher: HeaderMatcher) -> Table:
     """The return template: codes in column A, disaggregation codes in a hidden row."""
     rows = sheet.rows
     municipality = year = None
+    where: dict[str, tuple[int | None, str]] = {}
     disaggregation_row: list[str] | None = None
-    for row in rows[:HEADER_SCAN_ROWS]:
+    for r, row in enumerate(rows[:HEADER_SCAN_ROWS]):
         key = _text(row[0]) if row else ""
-        filled = [v for v in row[1:] if v not in (None, "")]
-        if key == "municipality_code" and filled:
-            municipality = _text(filled[-1])
-        elif key == "year" and filled:
-            year = filled[-1]
+        if key in ("municipality_code", "year"):
+            # The value is the last non-blank cell after the label (column B): a blank value is blank,
+            # never the label itself.
+            filled = [c for c in range(2, len(row)) if row[c] not in (None, "")]
+            column = filled[-1] if filled else 2
+            where[key] = (r + 1, column_letter(column))
+            if filled and key == "municipality_code":
+                municipality = _text(row[column])
+            elif filled:
+                year = row[column]
         elif disaggregation_row is None and any(_text(v) == TOTAL for v in row[1:]):
             disaggregation_row = [_text(v) for v in row]
     if disaggregation_row is None:
-        raise NoTable(make_issue("no-table-found", detail="the template's hidden row of breakdown codes was "
-                                 "deleted; download a fresh template"))
+        raise NoTable(
+            make_issue(
+                "no-table-found",
+                detail="the template's hidden row of breakdown codes was deleted; download a fresh template",
+            )
+        )
     value_cols = [c for c, code in enumerate(disaggregation_row) if c > 0 and code]
     records = []
     for r, row in enumerate(rows):
@@ -340,4 +468,4 @@ def _read_template(sheet, matcher: HeaderMatcher) -> Table:
     frame.insert(1, "municipality_name", "")
     frame.insert(2, "region", "")
     frame.insert(3, "year", [year] * len(frame) if len(frame) else None)
-    return Table(layout="template", sheet=sheet.name, frame=frame, issues=[])
+    return Table(layout="template", sheet=sheet.name, frame=frame, issues=[], where=where)

@@ -126,8 +126,8 @@ class RawValue(Base):
 
     __tablename__ = "raw_values"
     __table_args__ = (
+        # One index only: every bulk insert pays for each index (figures are read per return).
         UniqueConstraint("return_id", "raw_field", "disaggregation"),
-        Index("ix_raw_values_field", "raw_field", "disaggregation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,5 +157,5 @@ class IndicatorValue(Base):
     disaggregation: Mapped[str] = mapped_column(String(32), default="total")
     value: Mapped[float | None] = mapped_column(Float)
     missing_reason: Mapped[str | None] = mapped_column(String(200))
-    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

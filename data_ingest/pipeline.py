@@ -100,6 +100,7 @@ class Prepared:
     report: ValidationReport
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     # rows: municipality_id, year, raw_field, disaggregation, value, missing_reason, sheet, cell
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)  # see compute_indicators
 
 
 def validate_file(
@@ -137,19 +138,25 @@ def validate_file(
     sheet = next(s for s in workbook.sheets if s.name == table.sheet)
     if table.layout == "template":
         # Blank breakdown cells are simply not reported; a blank total is kept as "not reported".
+        # Excel errors and formulas without a saved result read as blank but must be reported.
+        marked = set(sheet.error_cells) | set(sheet.uncached_formulas)
         blank = frame["cell"].map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+        if marked:
+            cells = zip(frame["row"] - 1, frame["col0"], strict=True)
+            blank &= np.array([cell not in marked for cell in cells], dtype=bool)
         frame = frame[~blank | (frame["disaggregation"] == TOTAL)].reset_index(drop=True)
     if frame.empty:
         report.add(make_issue("empty-return", sheet=table.sheet))
         return prepared
 
     issues: list[Issue] = []
-    frame = _check_fields(frame, catalog, table.sheet, issues)
-    frame = _identify(frame, register, table.sheet, first_year, last_year, issues)
+    frame = _check_fields(frame, catalog, table.sheet, issues, table.where)
+    frame = _identify(frame, register, table.sheet, first_year, last_year, issues, table.where)
     frame = _clean(frame, catalog, sheet, issues)
     frame = _check_duplicates(frame, catalog, table.sheet, issues)
-    _check_parts(frame, catalog, table.sheet, issues)
-    _check_indicator_bounds(frame, catalog, table.sheet, issues)
+    explained = _check_parts(frame, catalog, table.sheet, issues)
+    prepared.indicators = compute_indicators(frame[~frame["has_error"]], catalog)
+    _check_indicator_bounds(frame, prepared.indicators, catalog, table.sheet, issues, explained=explained)
     if history is not None:
         _check_plausibility(frame, catalog, history, table.sheet, issues)
     report.extend(issues)
@@ -158,7 +165,16 @@ def validate_file(
     frame["sheet"] = table.sheet
     frame["cell_ref"] = frame["column"] + frame["row"].astype(str)
     prepared.rows = frame[
-        ["municipality_id", "year", "raw_field", "disaggregation", "value", "missing_reason", "sheet", "cell_ref"]
+        [
+            "municipality_id",
+            "year",
+            "raw_field",
+            "disaggregation",
+            "value",
+            "missing_reason",
+            "sheet",
+            "cell_ref",
+        ]
     ].rename(columns={"cell_ref": "cell"})
     report.summary = {
         "municipalities": int(frame["municipality_id"].nunique()),
@@ -174,55 +190,132 @@ def _issue_at(code: str, sheet: str, row: pd.Series | tuple, **kw) -> Issue:
     return make_issue(code, sheet=sheet, row=int(row.row), column=row.column, **kw)
 
 
-def _check_fields(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> pd.DataFrame:
+def _id_cell(
+    where: dict[str, tuple[int | None, str]], roles: tuple[str, ...], row: int | None
+) -> tuple[int | None, str | None]:
+    """The cell holding an identification (municipality, year, field code ...) of the observation on
+    ``row``: in the role's column on that row, or in the role's fixed cell (the template's C3)."""
+    for role in roles:
+        if role in where:
+            fixed, column = where[role]
+            return (fixed or row, column)
+    return row, None
+
+
+def _check_fields(
+    frame: pd.DataFrame,
+    catalog: Catalog,
+    sheet: str,
+    issues: list[Issue],
+    where: dict[str, tuple[int | None, str]] | None = None,
+) -> pd.DataFrame:
     """Long tables name fields and breakdowns in cells: check them against the catalogue."""
+    where = where or {}
     known = frame["raw_field"].isin(list(catalog.raw_fields))
     for row in frame[~known].drop_duplicates("raw_field").itertuples():
-        issues.append(_issue_at("unknown-raw-field", sheet, row, value=row.raw_field))
+        r, column = _id_cell(where, ("raw_field_code",), int(row.row))
+        issues.append(
+            make_issue(
+                "unknown-raw-field", sheet=sheet, row=r, column=column or row.column, value=row.raw_field
+            )
+        )
     frame = frame[known]
     allowed = {
-        code: {TOTAL, *(d.code for d in catalog.disaggregations_of(raw))} for code, raw in catalog.raw_fields.items()
+        code: {TOTAL, *(d.code for d in catalog.disaggregations_of(raw))}
+        for code, raw in catalog.raw_fields.items()
     }
-    ok = np.array([d in allowed[f] for f, d in zip(frame["raw_field"], frame["disaggregation"], strict=True)],
-                  dtype=bool)
+    pairs = {f"{code}|{d}" for code, options in allowed.items() for d in options}
+    ok = (frame["raw_field"].astype(str) + "|" + frame["disaggregation"].astype(str)).isin(pairs).to_numpy()
     for row in frame[~ok].itertuples():
         options = ", ".join(sorted(allowed[row.raw_field]))
-        issues.append(_issue_at("unknown-disaggregation", sheet, row, field=row.raw_field,
-                                value=row.disaggregation, detail=f" Allowed: {options}."))
+        r, column = _id_cell(where, ("disaggregation",), int(row.row))
+        issues.append(
+            make_issue(
+                "unknown-disaggregation",
+                sheet=sheet,
+                row=r,
+                column=column or row.column,
+                field=row.raw_field,
+                value=row.disaggregation,
+                detail=f" Allowed: {options}.",
+            )
+        )
     return frame[ok].reset_index(drop=True)
 
 
-def _identify(frame: pd.DataFrame, register: Register, sheet: str, first_year: int, last_year: int,
-              issues: list[Issue]) -> pd.DataFrame:
-    """Municipality ids and years, checked once per distinct spelling (not once per cell)."""
-    keys = frame[["municipality", "municipality_name", "region"]].fillna("").astype(str)
-    ids = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    for key, group in keys.groupby(list(keys.columns), sort=False).groups.items():
-        municipality_id, problem, detail = register.match(*key)
-        if problem:
-            first = frame.loc[group[0]]
-            value = key[0] or key[1]
-            issues.append(make_issue(problem, sheet=sheet, row=int(first.row), column=None, value=value,
-                                     detail=detail))
-        else:
-            ids.loc[group] = municipality_id
-    frame = frame.assign(municipality_id=ids)
+def _identify(
+    frame: pd.DataFrame,
+    register: Register,
+    sheet: str,
+    first_year: int,
+    last_year: int,
+    issues: list[Issue],
+    where: dict[str, tuple[int | None, str]] | None = None,
+) -> pd.DataFrame:
+    """Municipality ids and years, checked once per distinct spelling (not once per cell), reported at
+    the first cell holding that spelling; a blank municipality or year is reported in every row."""
+    where = where or {}
+    keys = ["municipality", "municipality_name", "region"]
+    frame = frame.assign(**{k: frame[k].fillna("").astype(str) for k in keys})
+    distinct = frame.drop_duplicates(keys)[[*keys, "row"]]
+    matched = []
+    blank_rows = frame.loc[(frame["municipality"] == "") & (frame["municipality_name"] == ""), "row"].unique()
+    for code, name, region, row in distinct.itertuples(index=False):
+        municipality_id, problem, detail = register.match(code, name, region)
+        if problem == "missing-municipality":
+            cells = dict.fromkeys(
+                _id_cell(where, ("municipality_code", "municipality_name"), int(r)) for r in blank_rows
+            )  # the template's one code cell counts once
+            issues.extend(make_issue(problem, sheet=sheet, row=at, column=column) for at, column in cells)
+            blank_rows = []
+        elif problem:
+            roles = (
+                ("municipality_code", "municipality_name")
+                if code
+                else ("municipality_name", "municipality_code")
+            )
+            at, column = _id_cell(where, roles, int(row))
+            issues.append(
+                make_issue(problem, sheet=sheet, row=at, column=column, value=code or name, detail=detail)
+            )
+        matched.append(municipality_id)
+    distinct = distinct.assign(municipality_id=pd.array(matched, dtype="Int64")).drop(columns="row")
+    frame = frame.merge(distinct, on=keys, how="left")
 
-    years = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    for raw, group in frame.groupby(frame["year"].map(lambda y: "" if y is None else str(y)), sort=False).groups.items():
-        first = frame.loc[group[0]]
-        if raw in ("", "None", "nan"):
-            issues.append(make_issue("missing-year", sheet=sheet, row=int(first.row)))
+    year_text = frame["year"].map(lambda y: "" if y is None else str(y))
+    distinct_years = frame.assign(year_text=year_text).drop_duplicates("year_text")[
+        ["year_text", "year", "row"]
+    ]
+    years = {}
+    for text_value, value, row in distinct_years.itertuples(index=False):
+        # No year column (nor a year in a title): one problem for the whole table, not a cell's.
+        at, column = _id_cell(where, ("year",), int(row)) if "year" in where else (None, None)
+        if text_value in ("", "None", "nan", "<NA>"):
+            if "year" in where and where["year"][0] is None:  # a year column: every blank cell in it
+                blank = frame.loc[year_text == text_value, "row"].unique()
+                issues.extend(
+                    make_issue("missing-year", sheet=sheet, row=int(r), column=column) for r in blank
+                )
+            else:
+                issues.append(make_issue("missing-year", sheet=sheet, row=at, column=column))
             continue
-        year = _as_year(first.year)
+        year = _as_year(value)
         if year is None:
-            issues.append(make_issue("invalid-year", sheet=sheet, row=int(first.row), value=first.year))
+            issues.append(make_issue("invalid-year", sheet=sheet, row=at, column=column, value=value))
         elif not first_year <= year <= last_year:
-            issues.append(make_issue("year-out-of-range", sheet=sheet, row=int(first.row), value=year,
-                                     detail=f"{first_year} to {last_year}"))
+            issues.append(
+                make_issue(
+                    "year-out-of-range",
+                    sheet=sheet,
+                    row=at,
+                    column=column,
+                    value=year,
+                    detail=f"{first_year} to {last_year}",
+                )
+            )
         else:
-            years.loc[group] = year
-    frame = frame.assign(year=years)
+            years[text_value] = year
+    frame = frame.assign(year=pd.array(year_text.map(years).tolist(), dtype="Int64"))
     return frame[frame["municipality_id"].notna() & frame["year"].notna()].reset_index(drop=True)
 
 
@@ -290,13 +383,17 @@ def _check_duplicates(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues:
                 issues.append(_issue_at("duplicate-row", sheet, row, field=_label(labels, row)))
             else:
                 shown = " and ".join("blank" if pd.isna(v) else f"{v:g}" for v in values)
-                issues.append(_issue_at("conflicting-values", sheet, row, field=_label(labels, row), detail=shown))
+                issues.append(
+                    _issue_at("conflicting-values", sheet, row, field=_label(labels, row), detail=shown)
+                )
     return frame.drop_duplicates(key, keep="first").reset_index(drop=True)
 
 
-def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> None:
+def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> set[tuple]:
     """A part larger than its whole is an error: a breakdown above its total, a field above the
-    field it is part of (migrant pupils above all pupils)."""
+    field it is part of (migrant pupils above all pupils). Returns the (municipality, year, raw field)
+    of both sides of every such pair, whose indicators need no second message."""
+    explained: set[tuple] = set()
     labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
     key = ["municipality_id", "year", "raw_field"]
     present = frame[frame["value"].notna()]
@@ -305,13 +402,21 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
         totals[[*key, "value"]], on=key, suffixes=("", "_whole")
     )
     for row in parts[parts["value"] > parts["value_whole"] * (1 + 1e-9)].itertuples():
-        issues.append(_issue_at("part-larger-than-whole", sheet, row, field=_label(labels, row),
-                                value=row.value, detail=f"its total ({row.value_whole:g})"))
+        issues.append(
+            _issue_at(
+                "part-larger-than-whole",
+                sheet,
+                row,
+                field=_label(labels, row),
+                value=row.value,
+                detail=f"its total ({row.value_whole:g})",
+            )
+        )
     pairs = pd.DataFrame(
         [(c, r.part_of) for c, r in catalog.raw_fields.items() if r.part_of], columns=["raw_field", "whole"]
     )
     if pairs.empty:
-        return
+        return explained
     with_whole = present.merge(pairs, on="raw_field").merge(
         present[["municipality_id", "year", "raw_field", "disaggregation", "value"]].rename(
             columns={"raw_field": "whole", "value": "value_whole"}
@@ -319,18 +424,33 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
         on=["municipality_id", "year", "whole", "disaggregation"],
     )
     for row in with_whole[with_whole["value"] > with_whole["value_whole"] * (1 + 1e-9)].itertuples():
-        issues.append(_issue_at("part-larger-than-whole", sheet, row, field=_label(labels, row), value=row.value,
-                                detail=f"{labels[row.whole]} ({row.value_whole:g})"))
+        issues.append(
+            _issue_at(
+                "part-larger-than-whole",
+                sheet,
+                row,
+                field=_label(labels, row),
+                value=row.value,
+                detail=f"{labels[row.whole]} ({row.value_whole:g})",
+            )
+        )
+        explained.add((row.municipality_id, row.year, row.raw_field))
+        explained.add((row.municipality_id, row.year, row.whole))
+    return explained
 
 
 def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long rows -> one row per (municipality, year, disaggregation), one column per raw field;
     plus the same shape holding missing reasons."""
     index = ["municipality_id", "year", "disaggregation"]
-    values = frame.pivot_table(index=index, columns="raw_field", values="value", aggfunc="first", dropna=False)
-    reasons = frame[frame["missing_reason"].notna()].pivot_table(
-        index=index, columns="raw_field", values="missing_reason", aggfunc="first"
-    ).reindex(values.index)
+    values = frame.pivot_table(
+        index=index, columns="raw_field", values="value", aggfunc="first", dropna=False
+    )
+    reasons = (
+        frame[frame["missing_reason"].notna()]
+        .pivot_table(index=index, columns="raw_field", values="missing_reason", aggfunc="first")
+        .reindex(values.index)
+    )
     return values, reasons
 
 
@@ -339,15 +459,18 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
     Returns municipality_id, year, indicator, disaggregation, value, missing_reason."""
     if frame.empty:
-        return pd.DataFrame(columns=["municipality_id", "year", "indicator", "disaggregation", "value",
-                                     "missing_reason"])
+        return pd.DataFrame(
+            columns=["municipality_id", "year", "indicator", "disaggregation", "value", "missing_reason"]
+        )
     values, reasons = wide_inputs(frame)
     groups = {d.code: d.group for d in catalog.disaggregations.values()}
     disaggregation = values.index.get_level_values("disaggregation")
+    is_total = np.asarray(disaggregation == TOTAL)
+    group = np.asarray(pd.Series(disaggregation).map(groups).to_numpy(dtype=object))
     out = []
     for code, formula in catalog.formulas.items():
         ind = catalog.indicators[code]
-        allowed = np.array([d == TOTAL or groups.get(d) in ind.disaggregations for d in disaggregation], dtype=bool)
+        allowed = is_total | np.isin(group, ind.disaggregations)
         if not allowed.any():
             continue
         result = evaluate(formula, values[allowed], reasons[allowed])
@@ -360,12 +483,24 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _check_indicator_bounds(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list[Issue]) -> None:
+def _check_indicator_bounds(
+    frame: pd.DataFrame,
+    computed: pd.DataFrame,
+    catalog: Catalog,
+    sheet: str,
+    issues: list[Issue],
+    *,
+    explained: set[tuple] = frozenset(),
+) -> None:
+    """An indicator outside its bounds, unless a part-larger-than-whole error already explains it."""
     bounded = {c: i for c, i in catalog.indicators.items() if i.bounds}
-    if not bounded or frame.empty:
+    if not bounded or computed.empty:
         return
-    computed = compute_indicators(frame[frame["disaggregation"] == TOTAL], catalog)
-    computed = computed[computed["indicator"].isin(list(bounded)) & computed["value"].notna()]
+    computed = computed[
+        (computed["disaggregation"] == TOTAL)
+        & computed["indicator"].isin(list(bounded))
+        & computed["value"].notna()
+    ]
     low = computed["indicator"].map(lambda c: bounded[c].bounds[0])
     high = computed["indicator"].map(lambda c: bounded[c].bounds[1])
     outside = computed[(computed["value"] < low - 1e-9) | (computed["value"] > high + 1e-9)]
@@ -374,17 +509,27 @@ def _check_indicator_bounds(frame: pd.DataFrame, catalog: Catalog, sheet: str, i
     cells = frame[frame["disaggregation"] == TOTAL].set_index(["municipality_id", "year", "raw_field"])
     for row in outside.itertuples():
         ind = catalog.indicators[row.indicator]
+        inputs = catalog.formulas[row.indicator].fields
+        if any((row.municipality_id, row.year, f) in explained for f in inputs):
+            continue
         first_input = catalog.formulas[row.indicator].fields[0]
         where = cells.loc[(row.municipality_id, row.year, first_input)]
-        issues.append(make_issue(
-            "indicator-out-of-bounds", sheet=sheet, row=int(where.row), column=where.column,
-            field=f"{ind.code} {ind.name.en}", value=round(row.value, 4),
-            detail=f"{ind.bounds[0]:g} to {ind.bounds[1]:g}",
-        ))
+        issues.append(
+            make_issue(
+                "indicator-out-of-bounds",
+                sheet=sheet,
+                row=int(where.row),
+                column=where.column,
+                field=f"{ind.code} {ind.name.en}",
+                value=round(row.value, 4),
+                detail=f"{ind.bounds[0]:g} to {ind.bounds[1]:g}",
+            )
+        )
 
 
-def _check_plausibility(frame: pd.DataFrame, catalog: Catalog, history: pd.DataFrame, sheet: str,
-                        issues: list[Issue]) -> None:
+def _check_plausibility(
+    frame: pd.DataFrame, catalog: Catalog, history: pd.DataFrame, sheet: str, issues: list[Issue]
+) -> None:
     """Warnings: a big change from last year; a value far from the other municipalities'."""
     if history.empty:
         history = pd.DataFrame(columns=["municipality_id", "year", "raw_field", "disaggregation", "value"])
@@ -403,18 +548,38 @@ def _check_plausibility(frame: pd.DataFrame, catalog: Catalog, history: pd.DataF
     small = (joined["value"].abs() < SMALL_COUNT) & (joined["previous"].abs() < SMALL_COUNT)
     big = (pct & (change > LARGE_CHANGE_POINTS)) | (~pct & ~small & (ratio > LARGE_CHANGE_RATIO))
     for row in joined[big].itertuples():
-        issues.append(_issue_at("large-change", sheet, row, field=labels[row.raw_field], value=row.value,
-                                detail=f"{row.previous:g}"))
+        issues.append(
+            _issue_at(
+                "large-change",
+                sheet,
+                row,
+                field=labels[row.raw_field],
+                value=row.value,
+                detail=f"{row.previous:g}",
+            )
+        )
     # Robust z-score against the other municipalities' values of the same year (stored or in this file).
     pool = pd.concat(
-        [history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]],
-         mine[["municipality_id", "year", "raw_field", "value"]]]
+        [
+            history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]],
+            mine[["municipality_id", "year", "raw_field", "value"]],
+        ]
     ).drop_duplicates(["municipality_id", "year", "raw_field"], keep="last")
-    stats = pool.groupby(["year", "raw_field"])["value"].agg(["median", "count"])
-    stats["mad"] = pool.groupby(["year", "raw_field"])["value"].agg(lambda v: (v - v.median()).abs().median())
+    grouped = pool.groupby(["year", "raw_field"])["value"]
+    stats = grouped.agg(["median", "count"])
+    deviation = (pool["value"] - grouped.transform("median")).abs()
+    stats["mad"] = deviation.groupby([pool["year"], pool["raw_field"]]).median()
     scored = mine.join(stats, on=["year", "raw_field"])
     scored = scored[(scored["count"] > MIN_PEERS) & (scored["mad"] > 0)]
     z = 0.6745 * (scored["value"] - scored["median"]) / scored["mad"]
     for row, zi in zip(scored[z.abs() > OUTLIER_Z].itertuples(), z[z.abs() > OUTLIER_Z], strict=True):
-        issues.append(_issue_at("outlier", sheet, row, field=labels[row.raw_field], value=row.value,
-                                detail=f"median {row.median:g}, robust z-score {zi:.1f}"))
+        issues.append(
+            _issue_at(
+                "outlier",
+                sheet,
+                row,
+                field=labels[row.raw_field],
+                value=row.value,
+                detail=f"median {row.median:g}, robust z-score {zi:.1f}",
+            )
+        )

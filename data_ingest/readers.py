@@ -14,8 +14,10 @@ How a bad upload is kept from crashing or exhausting the server (see shared/PITF
   the zip headers are never trusted;
 * the XML we parse ourselves goes through expat with a handler that refuses any document type
   declaration, so no entity is ever expanded;
-* the declared ``<dimension>`` of every xlsx sheet and the extent of every ods table (repeated rows
-  and columns included) are checked against ``max_cells`` before calamine sees the file;
+* the declared ``<dimension>`` of every xlsx sheet is checked against ``max_cells`` before calamine
+  starts, the extent of every ods table (repeated rows and columns included) while the memory-limited
+  child reads it (before calamine when reading in-process), and every sheet's real extent again before
+  calamine turns it into Python objects;
 * calamine then runs in a child process with a memory and time limit, because some inputs make it
   abort the whole process (a Rust allocation failure cannot be caught): measured on 0.9.1 with a huge
   declared dimension, a cell far away in a sheet without dimension, a huge ``uniqueCount`` in
@@ -23,9 +25,11 @@ How a bad upload is kept from crashing or exhausting the server (see shared/PITF
   If the child dies, the upload gets a "damaged file" message and the server carries on.
 
 What calamine cannot tell apart (blank cell, error value, formula without a saved result: all ``''``)
-is recovered for xlsx/xlsm from a streamed second pass over the sheet XML. That pass only runs on
-sheets whose XML contains a formula, an error value or a hidden row/column marker, and runs while the
-child process reads the cells, so ordinary sheets cost nothing extra.
+is recovered for xlsx/xlsm from a second look at the sheet XML, while the child process reads the
+cells. It only happens for sheets whose XML contains a formula, an error value or a hidden row, and
+it searches for those markers and parses just the elements around them (falling back to a streamed
+parse of every element for unusual sheets), so ordinary sheets cost nothing extra and a totals
+column of formulas very little.
 
 Known limitations: for ``.xls`` and ``.ods`` files error values read as empty cells and
 ``error_cells``, ``uncached_formulas``, ``hidden_rows`` and ``hidden_columns`` stay empty; chart sheets
@@ -56,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ERROR_CODES",
     "Cell",
     "ReadLimits",
@@ -163,6 +168,14 @@ _SHRINK_HINT = (
 # Errors in plain language
 
 
+def _empty_file(message: str) -> UnreadableFile:
+    return UnreadableFile(
+        "empty-file",
+        message,
+        "Check that you chose the right file and that it was saved completely, then upload it again.",
+    )
+
+
 def _unsupported(looks_like: str, hint: str = _ACCEPTED_HINT) -> UnreadableFile:
     return UnreadableFile("unsupported-file-type", f"This looks like {looks_like}, not a spreadsheet.", hint)
 
@@ -229,11 +242,7 @@ def read_workbook(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> Workbook:
 
 def _read_workbook(data: bytes, limits: ReadLimits) -> Workbook:
     if not data:
-        raise UnreadableFile(
-            "empty-file",
-            "The file is empty: it contains no data at all.",
-            "Check that you chose the right file and that it was saved completely, then upload it again.",
-        )
+        raise _empty_file("The file is empty: it contains no data at all.")
     if len(data) > limits.max_file_bytes:
         raise UnreadableFile(
             "file-too-large",
@@ -277,11 +286,7 @@ _ODS_MIMETYPES = (
 
 def _detect(data: bytes, limits: ReadLimits) -> tuple[str, Any]:
     if not data:
-        raise UnreadableFile(
-            "empty-file",
-            "The file is empty: it contains no data at all.",
-            "Check that you chose the right file and that it was saved completely, then upload it again.",
-        )
+        raise _empty_file("The file is empty: it contains no data at all.")
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _detect_zip(data, limits), None
     if data.startswith(_OLE_MAGIC):
@@ -383,8 +388,14 @@ def _encrypted() -> UnreadableFile:
 class _OleDirectory:
     """The stream names of an OLE2 compound file (the container of .xls and of encrypted .xlsx)."""
 
-    def __init__(self, entries: dict[str, tuple[int, int]], fat: array, sector_size: int, n_sectors: int,
-                 mini_cutoff: int) -> None:
+    def __init__(
+        self,
+        entries: dict[str, tuple[int, int]],
+        fat: array,
+        sector_size: int,
+        n_sectors: int,
+        mini_cutoff: int,
+    ) -> None:
         self.entries = entries
         self.fat = fat
         self.sector_size = sector_size
@@ -623,8 +634,9 @@ class _SheetScanner:
         self._tail = window[-16:]
 
 
-def _check_zip_entries(data: bytes, zf: zipfile.ZipFile, watch: set[str], limits: ReadLimits,
-                       kind: str) -> dict[str, _SheetScanner]:
+def _check_zip_entries(
+    data: bytes, zf: zipfile.ZipFile, watch: set[str], limits: ReadLimits, kind: str
+) -> dict[str, _SheetScanner]:
     """Inflate every entry once, counting real bytes against the budget; scan the watched ones."""
     total = 0
     scanners: dict[str, _SheetScanner] = {}
@@ -681,8 +693,11 @@ def _parse_xml(chunks: Iterator[bytes] | list[bytes], parser: Any, kind: str) ->
     except _StopParsing:
         return True
     except _UnsafeXml as exc:
-        raise _corrupt(kind, "It contains a document type declaration, which spreadsheets never have, "
-                             "so it was not read, for safety.") from exc
+        raise _corrupt(
+            kind,
+            "It contains a document type declaration, which spreadsheets never have, "
+            "so it was not read, for safety.",
+        ) from exc
     except pyexpat.ExpatError as exc:
         raise _corrupt(kind, "Part of its content is not valid.") from exc
     finally:
@@ -699,7 +714,7 @@ _REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
 
 
 def _parse_ref(ref: str) -> tuple[int, int] | None:
-    """"AB12" -> (11, 27): zero-based row and column."""
+    """ "AB12" -> (11, 27): zero-based row and column."""
     match = _REF_RE.fullmatch(ref)
     if match is None:
         return None
@@ -810,8 +825,11 @@ def _read_head(head: bytes, kind: str) -> tuple[tuple[int, int] | None, set[int]
     except _StopParsing:
         pass
     except _UnsafeXml as exc:
-        raise _corrupt(kind, "It contains a document type declaration, which spreadsheets never have, "
-                             "so it was not read, for safety.") from exc
+        raise _corrupt(
+            kind,
+            "It contains a document type declaration, which spreadsheets never have, "
+            "so it was not read, for safety.",
+        ) from exc
     except pyexpat.ExpatError as exc:
         raise _corrupt(kind, "Part of its content is not valid.") from exc
     return state["dimension"], hidden_columns, state["reached"]
@@ -1205,32 +1223,32 @@ _CHILD_BOOT = (
 
 
 class _CalamineRun:
-    """calamine reading ``data``, started at once so the parent can work meanwhile."""
+    """calamine reading ``data`` in a child process, started at once so the parent can work meanwhile."""
 
     def __init__(self, data: bytes, kind: str, limits: ReadLimits) -> None:
         self.kind = kind
         self.limits = limits
-        self.result: tuple[Any, ...] | None = None
-        self.process: subprocess.Popen | None = None
         self.output: tuple[bytes, bytes] = (b"", b"")
         self.timed_out = False
-        if not limits.isolate_parser or not sys.executable:
-            self.result = _calamine_worker(data, limits.max_cells)
-            return
-        command = [sys.executable, "-c", _CHILD_BOOT, __file__, str(limits.max_cells),
-                   str(limits.max_parser_memory_bytes)]
-        try:
-            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, env={**os.environ, "RUST_BACKTRACE": "0"})
-        except OSError:
-            logger.warning("could not start the reader process; reading in-process", exc_info=True)
-            self.result = _calamine_worker(data, limits.max_cells)
-            return
+        command = [
+            sys.executable,
+            "-c",
+            _CHILD_BOOT,
+            __file__,
+            str(limits.max_cells),
+            str(limits.max_parser_memory_bytes),
+        ]
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "RUST_BACKTRACE": "0"},
+        )
         self.thread = threading.Thread(target=self._communicate, args=(data,), daemon=True)
         self.thread.start()
 
     def _communicate(self, data: bytes) -> None:
-        assert self.process is not None
         try:
             self.output = self.process.communicate(data, timeout=self.limits.max_parser_seconds)
         except subprocess.TimeoutExpired:
@@ -1242,36 +1260,51 @@ class _CalamineRun:
             self.process.wait()
 
     def wait(self) -> tuple[Any, ...]:
-        if self.result is not None:
-            return self.result
-        assert self.process is not None
         self.thread.join()
         out, err = self.output
+        code = self.process.returncode
         if self.timed_out:
             raise _corrupt(self.kind, "Reading it took far too long, so it was stopped.")
-        if self.process.returncode != 0 or not out:
-            logger.warning("reader process ended with %s: %s", self.process.returncode,
-                           err[:300].decode("utf-8", "replace"))
-            raise _corrupt(self.kind, "Reading it needed far more memory than allowed; it may declare far "
-                                      "more cells than it holds.")
+        if code != 0 or not out:
+            if code is not None and code < 0:  # killed by a signal: calamine aborted, mostly out of memory
+                logger.warning(
+                    "reader process killed by signal %s: %s", -code, err[:300].decode("utf-8", "replace")
+                )
+                raise _corrupt(
+                    self.kind,
+                    "Reading it needed far more memory than allowed; it may declare "
+                    "far more cells than it holds.",
+                )
+            logger.error("reader process failed (exit %s): %s", code, err[-2000:].decode("utf-8", "replace"))
+            raise _corrupt(self.kind)
         try:
             return pickle.loads(out)
         except Exception as exc:
             raise _corrupt(self.kind) from exc
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        if self.process.poll() is None:
             self.process.kill()
-            self.thread.join()
+        self.thread.join()
 
 
 def _read_with_calamine(data: bytes, kind: str, limits: ReadLimits, analyse: _Analysis | None) -> Workbook:
-    run = _CalamineRun(data, kind, limits)
-    try:
+    run = None
+    if limits.isolate_parser and sys.executable:
+        try:
+            run = _CalamineRun(data, kind, limits)
+        except OSError:
+            logger.warning("could not start the reader process; reading in this process", exc_info=True)
+    if run is None:
+        # Without the child's memory limit, every check must be done before calamine starts.
         found = analyse() if analyse is not None else {}
-        result = run.wait()
-    finally:
-        run.close()
+        result = _calamine_worker(data, limits.max_cells)
+    else:
+        try:
+            found = analyse() if analyse is not None else {}
+            result = run.wait()
+        finally:
+            run.close()
     status = result[0]
     if status == "too-large":
         _, name, n_rows, n_cols = result
@@ -1343,6 +1376,8 @@ def _decode_text(data: bytes) -> tuple[str, str] | None:
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             candidates.append((data[len(bom) :], codec, label))
+            if codec == "utf-8":  # a UTF-8 mark followed by a few Windows-1252 bytes happens too
+                data = data[len(bom) :]
             break
     else:
         sample = data[:4096]
@@ -1352,13 +1387,14 @@ def _decode_text(data: bytes) -> tuple[str, str] | None:
                 candidates.append((data, "utf-16-le", "utf-16-le"))
             elif even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
                 candidates.append((data, "utf-16-be", "utf-16-be"))
-        candidates += [(data, "utf-8", "utf-8"), (data, "cp1252", "cp1252"), (data, "latin-1", "latin-1")]
+        candidates.append((data, "utf-8", "utf-8"))
+    candidates += [(data, "cp1252", "cp1252"), (data, "latin-1", "latin-1")]
     for raw, codec, label in candidates:
         try:
             text = raw.decode(codec)
         except UnicodeDecodeError:
             continue
-        return (None if _looks_binary(text) else (text, label))
+        return None if _looks_binary(text) else (text, label)
     return None
 
 
@@ -1400,11 +1436,7 @@ def _detect_delimiter(text: str) -> str:
 
 def _read_csv(text: str, encoding: str, limits: ReadLimits) -> Workbook:
     if not text.strip():
-        raise UnreadableFile(
-            "empty-file",
-            "The file contains no data: it is empty or holds only blank lines.",
-            "Check that you chose the right file and that it was saved completely, then upload it again.",
-        )
+        raise _empty_file("The file contains no data: it is empty or holds only blank lines.")
     delimiter = _detect_delimiter(text)
     rows: list[list[Cell]] = []
     width = 0
@@ -1415,10 +1447,12 @@ def _read_csv(text: str, encoding: str, limits: ReadLimits) -> Workbook:
             width = max(width, len(record))
             if len(rows) * width > limits.max_cells:
                 raise _too_large_sheet("CSV", len(rows), width, limits, False)
-    except csv.Error as exc:
+    except csv.Error as exc:  # in practice only "field larger than field limit"
         raise UnreadableFile(
             "corrupt-file",
-            f"The CSV file could not be read at line {reader.line_num}: {exc}.",
+            f"The CSV file could not be read: the value on line {reader.line_num:,} is far too long "
+            f'(over {csv.field_size_limit():,} characters). This usually means a quote character (") opens '
+            "a value that is never closed.",
             "Open the file in Excel or LibreOffice Calc, check that line and save it again.",
         ) from exc
     rows = _tidy(rows)

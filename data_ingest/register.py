@@ -7,7 +7,14 @@ import pandas as pd
 from .catalog import normalize_header
 from .readers import ReadLimits, UnreadableFile, read_workbook
 
-REQUIRED = ("country_code", "country_name", "region_code", "region_name", "municipality_code", "municipality_name")
+REQUIRED = (
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "municipality_code",
+    "municipality_name",
+)
 OPTIONAL = ("population_band", "other_names", "active")
 
 
@@ -34,8 +41,12 @@ def read_register(data: bytes) -> pd.DataFrame:
     records = []
     for r, row in enumerate(rows[1:], start=2):
         cells = {c: row[header.index(c)] if header.index(c) < len(row) else None for c in wanted}
-        text = {c: "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-                for c, v in cells.items()}
+        text = {
+            c: ""
+            if v is None
+            else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+            for c, v in cells.items()
+        }
         if not any(text.values()):
             continue
         empty = [c for c in REQUIRED if not text[c]]

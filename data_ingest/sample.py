@@ -40,15 +40,24 @@ def sample_returns(folder: Path = SAMPLE_DIR) -> list[Path]:
     return sorted(p for p in (folder / "returns").iterdir() if p.suffix.lower() in RETURN_SUFFIXES)
 
 
-def load_sample_data(*, engine: Engine, catalog: Catalog, settings: Settings, folder: Path = SAMPLE_DIR) -> SampleLoad:
+def load_sample_data(
+    *, engine: Engine, catalog: Catalog, settings: Settings, folder: Path = SAMPLE_DIR
+) -> SampleLoad:
     """Import the sample register and ingest every sample return (warnings accepted)."""
     frame = read_register((folder / "municipalities.csv").read_bytes())
     with session_scope(engine) as session:
         import_municipalities(session=session, frame=frame)
     result = SampleLoad()
     for path in sample_returns(folder):
-        outcome = ingest(engine=engine, catalog=catalog, settings=settings, data=path.read_bytes(),
-                         filename=path.name, uploader="sample-data", accept_warnings=True)
+        outcome = ingest(
+            engine=engine,
+            catalog=catalog,
+            settings=settings,
+            data=path.read_bytes(),
+            filename=path.name,
+            uploader="sample-data",
+            accept_warnings=True,
+        )
         if outcome.status == "accepted":
             result.accepted += 1
         elif outcome.status == "duplicate":

@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     target_year: int = 2030
     stale_after_years: int = Field(3, ge=0)
     public_dashboard: bool = True
-    load_sample_data: bool = Field(True, description="load sample_data/ on first start into an empty database")
+    load_sample_data: bool = Field(
+        True, description="load sample_data/ on first start into an empty database"
+    )
 
     @property
     def database_url(self) -> str:

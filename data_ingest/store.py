@@ -13,7 +13,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
@@ -42,9 +41,14 @@ def read_limits(settings: Settings) -> ReadLimits:
 
 def load_register(session: Session) -> Register:
     rows = session.execute(
-        select(Municipality.id, Municipality.code, Municipality.name, Municipality.other_names,
-               Region.name.label("region"), Region.code.label("region_code"))
-        .join(Region, Municipality.region_id == Region.id)
+        select(
+            Municipality.id,
+            Municipality.code,
+            Municipality.name,
+            Municipality.other_names,
+            Region.name.label("region"),
+            Region.code.label("region_code"),
+        ).join(Region, Municipality.region_id == Region.id)
     ).all()
     frame = pd.DataFrame(rows, columns=["id", "code", "name", "other_names", "region", "region_code"])
     frame["other_names"] = frame["other_names"].map(lambda d: list((d or {}).get("names", [])))
@@ -55,16 +59,33 @@ def current_raw_values(session: Session, *, totals_only: bool = False) -> pd.Dat
     """Current (not superseded) raw values: municipality_id, year, raw_field, disaggregation,
     value, missing_reason, return_id."""
     query = (
-        select(ReturnRecord.municipality_id, ReturnRecord.year, RawValue.raw_field, RawValue.disaggregation,
-               RawValue.value, RawValue.missing_reason, RawValue.return_id)
+        select(
+            ReturnRecord.municipality_id,
+            ReturnRecord.year,
+            RawValue.raw_field,
+            RawValue.disaggregation,
+            RawValue.value,
+            RawValue.missing_reason,
+            RawValue.return_id,
+        )
         .join(ReturnRecord, RawValue.return_id == ReturnRecord.id)
         .where(ReturnRecord.status == "current")
     )
     if totals_only:
         query = query.where(RawValue.disaggregation == "total")
     rows = session.execute(query).all()
-    return pd.DataFrame(rows, columns=["municipality_id", "year", "raw_field", "disaggregation", "value",
-                                       "missing_reason", "return_id"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "municipality_id",
+            "year",
+            "raw_field",
+            "disaggregation",
+            "value",
+            "missing_reason",
+            "return_id",
+        ],
+    )
 
 
 def archive_file(settings: Settings, sha256: str, data: bytes) -> Path:
@@ -96,18 +117,39 @@ class Outcome:
         return self.prepared.report
 
 
-def prepare(*, session: Session, catalog: Catalog, settings: Settings, data: bytes, filename: str,
-            default_year: int | None = None) -> Prepared:
+def prepare(
+    *,
+    session: Session,
+    catalog: Catalog,
+    settings: Settings,
+    data: bytes,
+    filename: str,
+    default_year: int | None = None,
+) -> Prepared:
     """Validate a file against the catalogue, the register and the stored history."""
     return validate_file(
-        data, filename, catalog=catalog, register=load_register(session),
-        history=current_raw_values(session, totals_only=True), limits=read_limits(settings),
-        first_year=settings.first_year, default_year=default_year,
+        data,
+        filename,
+        catalog=catalog,
+        register=load_register(session),
+        history=current_raw_values(session, totals_only=True),
+        limits=read_limits(settings),
+        first_year=settings.first_year,
+        default_year=default_year,
     )
 
 
-def ingest(*, engine: Engine, catalog: Catalog, settings: Settings, data: bytes, filename: str,
-           uploader: str = "", accept_warnings: bool = False, default_year: int | None = None) -> Outcome:
+def ingest(
+    *,
+    engine: Engine,
+    catalog: Catalog,
+    settings: Settings,
+    data: bytes,
+    filename: str,
+    uploader: str = "",
+    accept_warnings: bool = False,
+    default_year: int | None = None,
+) -> Outcome:
     """Validate and store one file, all or nothing.
 
     - identical bytes already received: nothing stored, status "duplicate";
@@ -116,26 +158,41 @@ def ingest(*, engine: Engine, catalog: Catalog, settings: Settings, data: bytes,
     - otherwise accepted: raw values with their cells, computed indicators, revisions applied.
     """
     with session_scope(engine) as session:
-        prepared = prepare(session=session, catalog=catalog, settings=settings, data=data, filename=filename,
-                           default_year=default_year)
+        prepared = prepare(
+            session=session,
+            catalog=catalog,
+            settings=settings,
+            data=data,
+            filename=filename,
+            default_year=default_year,
+        )
         earlier = session.scalars(
             select(Submission).where(Submission.sha256 == prepared.sha256).order_by(Submission.id)
         ).first()
         if earlier is not None:
             prepared.report.issues.clear()
             prepared.report.counts.clear()
-            prepared.report.add(make_issue("already-received", detail=f"{earlier.received_at:%d %B %Y at %H:%M} UTC "
-                                           f"(submission {earlier.id}, {earlier.status})"))
+            prepared.report.add(
+                make_issue(
+                    "already-received",
+                    detail=f"{earlier.received_at:%d %B %Y at %H:%M} UTC "
+                    f"(submission {earlier.id}, {earlier.status})",
+                )
+            )
             return Outcome("duplicate", prepared, earlier.id, earlier.received_at)
         report = prepared.report
         if report.ok and report.n_warnings and not accept_warnings:
             return Outcome("needs-confirmation", prepared)
         path = archive_file(settings, prepared.sha256, data)
         status = "accepted" if report.ok else "rejected"
-        single = prepared.rows[["municipality_id", "year"]].drop_duplicates() if status == "accepted" else None
+        single = (
+            prepared.rows[["municipality_id", "year"]].drop_duplicates() if status == "accepted" else None
+        )
         submission = Submission(
             sha256=prepared.sha256,
-            stored_path=str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path),
+            stored_path=str(path.relative_to(settings.data_dir))
+            if path.is_relative_to(settings.data_dir)
+            else str(path),
             original_filename=filename[:500],
             uploader=uploader,
             status=status,
@@ -147,7 +204,9 @@ def ingest(*, engine: Engine, catalog: Catalog, settings: Settings, data: bytes,
         session.add(submission)
         session.flush()
         if status == "accepted":
-            _store_rows(session=session, catalog=catalog, submission=submission, rows=prepared.rows)
+            _store_rows(
+                session=session, submission=submission, rows=prepared.rows, indicators=prepared.indicators
+            )
         return Outcome(status, prepared, submission.id, submission.received_at)
 
 
@@ -162,7 +221,9 @@ def _executemany(session: Session, sql: str, rows: list[tuple]) -> None:
         session.connection().exec_driver_sql(sql, rows)
 
 
-def _store_rows(*, session: Session, catalog: Catalog, submission: Submission, rows: pd.DataFrame) -> None:
+def _store_rows(
+    *, session: Session, submission: Submission, rows: pd.DataFrame, indicators: pd.DataFrame
+) -> None:
     pairs = rows[["municipality_id", "year"]].drop_duplicates().astype(int)
     # Revisions: the newest file for a municipality and year supersedes the earlier one.
     previous = session.execute(
@@ -172,55 +233,95 @@ def _store_rows(*, session: Session, catalog: Catalog, submission: Submission, r
     ).all()
     wanted = set(map(tuple, pairs.to_numpy().tolist()))
     superseded = [p for p in previous if (p.municipality_id, p.year) in wanted]
-    returns = [ReturnRecord(submission_id=submission.id, municipality_id=m, year=y) for m, y in sorted(wanted)]
+    returns = [
+        ReturnRecord(submission_id=submission.id, municipality_id=m, year=y) for m, y in sorted(wanted)
+    ]
     session.add_all(returns)
     session.flush()
     return_ids = {(r.municipality_id, r.year): r.id for r in returns}
     for old in superseded:
-        session.execute(update(ReturnRecord).where(ReturnRecord.id == old.id).values(
-            status="superseded", superseded_by=return_ids[(old.municipality_id, old.year)]))
+        session.execute(
+            update(ReturnRecord)
+            .where(ReturnRecord.id == old.id)
+            .values(status="superseded", superseded_by=return_ids[(old.municipality_id, old.year)])
+        )
     for submission_id in {p.submission_id for p in superseded}:
-        left = session.scalar(select(func.count()).select_from(ReturnRecord).where(
-            ReturnRecord.submission_id == submission_id, ReturnRecord.status == "current"))
+        left = session.scalar(
+            select(func.count())
+            .select_from(ReturnRecord)
+            .where(ReturnRecord.submission_id == submission_id, ReturnRecord.status == "current")
+        )
         if not left:
-            session.execute(update(Submission).where(Submission.id == submission_id).values(status="superseded"))
-    return_id = np.array([return_ids[(int(m), int(y))] for m, y in zip(rows["municipality_id"], rows["year"],
-                                                                         strict=True)])
-    values = rows["value"].to_numpy(dtype=float)
+            session.execute(
+                update(Submission).where(Submission.id == submission_id).values(status="superseded")
+            )
+    rows = _with_return_id(rows, return_ids).sort_values(["return_id", "raw_field", "disaggregation"])
     _executemany(
         session,
         "INSERT INTO raw_values (return_id, raw_field, disaggregation, value, missing_reason, sheet, cell) "
         f"VALUES ({_placeholders(session, 7)})",
-        list(zip(return_id.tolist(), rows["raw_field"].tolist(), rows["disaggregation"].tolist(),
-                 [None if v != v else v for v in values.tolist()],
-                 rows["missing_reason"].where(rows["missing_reason"].notna(), None).tolist(),
-                 rows["sheet"].tolist(), rows["cell"].tolist(), strict=True)),
+        list(
+            zip(
+                rows["return_id"].tolist(),
+                rows["raw_field"].tolist(),
+                rows["disaggregation"].tolist(),
+                _nullable(rows["value"]),
+                _nullable(rows["missing_reason"]),
+                rows["sheet"].tolist(),
+                rows["cell"].tolist(),
+                strict=True,
+            )
+        ),
     )
-    _replace_indicator_values(session=session, catalog=catalog, rows=rows, return_ids=return_ids)
+    _replace_indicator_values(session=session, computed=indicators, return_ids=return_ids)
 
 
-def _replace_indicator_values(*, session: Session, catalog: Catalog, rows: pd.DataFrame,
-                              return_ids: dict[tuple[int, int], int]) -> None:
+def _with_return_id(frame: pd.DataFrame, return_ids: dict[tuple[int, int], int]) -> pd.DataFrame:
+    ids = pd.DataFrame(
+        [(m, y, r) for (m, y), r in return_ids.items()], columns=["municipality_id", "year", "return_id"]
+    )
+    frame = frame.assign(municipality_id=frame["municipality_id"].astype(int), year=frame["year"].astype(int))
+    return frame.merge(ids, on=["municipality_id", "year"], how="inner")
+
+
+def _nullable(column: pd.Series) -> list:
+    """Python values with None for missing (NaN and pd.NA are not valid SQL parameters)."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
+def _replace_indicator_values(
+    *, session: Session, computed: pd.DataFrame, return_ids: dict[tuple[int, int], int]
+) -> None:
     pairs = sorted(return_ids)
-    _executemany(session, f"DELETE FROM indicator_values WHERE municipality_id = {_placeholders(session, 1)} "
-                 f"AND year = {_placeholders(session, 1)}", pairs)
-    computed = compute_indicators(rows, catalog)
-    if computed.empty:
-        return
-    now = utcnow()
-    municipality = computed["municipality_id"].astype(int).tolist()
-    year = computed["year"].astype(int).tolist()
-    values = computed["value"].to_numpy(dtype=float).tolist()
-    reasons = computed["missing_reason"].tolist()
     _executemany(
         session,
-        "INSERT INTO indicator_values (municipality_id, indicator, year, disaggregation, value, missing_reason, "
-        f"return_id, computed_at) VALUES ({_placeholders(session, 8)})",
-        [
-            (m, ind, y, d, None if v != v else v, r if isinstance(r, str) else None, return_ids[(m, y)], now)
-            for m, ind, y, d, v, r in zip(municipality, computed["indicator"].tolist(), year,
-                                          computed["disaggregation"].tolist(), values, reasons, strict=True)
-        ],
+        f"DELETE FROM indicator_values WHERE municipality_id = {_placeholders(session, 1)} "
+        f"AND year = {_placeholders(session, 1)}",
+        pairs,
+    )
+    if computed.empty:
+        return
+    computed = _with_return_id(computed, return_ids).sort_values(
+        ["municipality_id", "indicator", "year", "disaggregation"]
+    )
+    now = utcnow()
+    _executemany(
+        session,
+        "INSERT INTO indicator_values (municipality_id, indicator, year, disaggregation, value, "
+        f"missing_reason, return_id, computed_at) VALUES ({_placeholders(session, 8)})",
+        list(
+            zip(
+                computed["municipality_id"].tolist(),
+                computed["indicator"].tolist(),
+                computed["year"].tolist(),
+                computed["disaggregation"].tolist(),
+                _nullable(computed["value"]),
+                _nullable(computed["missing_reason"]),
+                computed["return_id"].tolist(),
+                [now] * len(computed),
+                strict=True,
+            )
+        ),
     )
 
 
@@ -231,14 +332,26 @@ def recompute(*, engine: Engine, catalog: Catalog) -> int:
         session.execute(delete(IndicatorValue))
         if raw.empty:
             return 0
-        return_ids = {(int(m), int(y)): int(r) for m, y, r in
-                      raw[["municipality_id", "year", "return_id"]].drop_duplicates().itertuples(index=False)}
-        _replace_indicator_values(session=session, catalog=catalog, rows=raw, return_ids=return_ids)
+        return_ids = {
+            (int(m), int(y)): int(r)
+            for m, y, r in raw[["municipality_id", "year", "return_id"]]
+            .drop_duplicates()
+            .itertuples(index=False)
+        }
+        _replace_indicator_values(
+            session=session, computed=compute_indicators(raw, catalog), return_ids=return_ids
+        )
         return int(session.scalar(select(func.count()).select_from(IndicatorValue)) or 0)
 
 
-REGISTER_COLUMNS = ("country_code", "country_name", "region_code", "region_name", "municipality_code",
-                    "municipality_name")
+REGISTER_COLUMNS = (
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "municipality_code",
+    "municipality_name",
+)
 
 
 def import_municipalities(*, session: Session, frame: pd.DataFrame) -> tuple[int, int]:
@@ -253,12 +366,15 @@ def import_municipalities(*, session: Session, frame: pd.DataFrame) -> tuple[int
     for row in frame.to_dict("records"):
         country = countries.get(row["country_code"])
         if country is None:
-            country = countries[row["country_code"]] = Country(code=row["country_code"], name=row["country_name"])
+            country = countries[row["country_code"]] = Country(
+                code=row["country_code"], name=row["country_name"]
+            )
             session.add(country)
         region = regions.get((country.code, row["region_code"]))
         if region is None:
             region = regions[(country.code, row["region_code"])] = Region(
-                code=row["region_code"], name=row["region_name"], country=country)
+                code=row["region_code"], name=row["region_name"], country=country
+            )
             session.add(region)
         names = [n.strip() for n in str(row.get("other_names") or "").split(";") if n.strip()]
         fields = {

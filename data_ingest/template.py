@@ -336,7 +336,10 @@ def template_disaggregations(catalog: Catalog) -> list[Disaggregation]:
     order within a group, only groups that at least one raw field allows."""
     used = {g for raw in catalog.raw_fields.values() for g in raw.disaggregations}
     return [
-        d for group in DISAGGREGATION_GROUPS if group in used for d in catalog.disaggregations.values()
+        d
+        for group in DISAGGREGATION_GROUPS
+        if group in used
+        for d in catalog.disaggregations.values()
         if d.group == group
     ]
 
@@ -375,10 +378,20 @@ def save_template(workbook: Workbook, path_or_buffer: str | IO[bytes]) -> None:
 
 
 def _write_instructions(ws: Worksheet, texts: dict, ids: dict) -> None:
-    fmt = {**ids, "data": DATA_SHEET, "code_row": DISAGGREGATION_CODE_ROW, "notes": texts["notes"],
-           "unit": texts["unit"], "total": texts["total"]}
-    fonts = {"title": Font(bold=True, size=20, color="1F4E78"), "subtitle": Font(bold=True, size=13),
-             "heading": Font(bold=True, size=12, color="1F4E78"), "text": Font(size=11)}
+    fmt = {
+        **ids,
+        "data": DATA_SHEET,
+        "code_row": DISAGGREGATION_CODE_ROW,
+        "notes": texts["notes"],
+        "unit": texts["unit"],
+        "total": texts["total"],
+    }
+    fonts = {
+        "title": Font(bold=True, size=20, color="1F4E78"),
+        "subtitle": Font(bold=True, size=13),
+        "heading": Font(bold=True, size=12, color="1F4E78"),
+        "text": Font(size=11),
+    }
     ws.column_dimensions["A"].width = 110
     row = 1
     for line in texts["instructions"]:

@@ -25,37 +25,50 @@ class IssueType:
 
 ISSUE_TYPES: dict[str, IssueType] = {
     # --- the file as a whole
-    "empty-file": IssueType("error", "The file is empty.", "Save the workbook again and upload the saved file."),
+    "empty-file": IssueType(
+        "error", "The file is empty.", "Save the workbook again and upload the saved file."
+    ),
     "file-too-large": IssueType(
-        "error", "The file is larger than the {detail} allowed.",
+        "error",
+        "The file is larger than the {detail} allowed.",
         "Remove other sheets, images or formatting, or split a national extract into several files.",
     ),
     "unsupported-file-type": IssueType(
-        "error", "{detail}", "Upload the return as an Excel workbook (.xlsx, .xls, .xlsm), an .ods or a .csv file."
+        "error",
+        "{detail}",
+        "Upload the return as an Excel workbook (.xlsx, .xls, .xlsm), an .ods or a .csv file.",
     ),
     "encrypted-workbook": IssueType(
-        "error", "The workbook is protected with a password, so it cannot be read.",
+        "error",
+        "The workbook is protected with a password, so it cannot be read.",
         "Remove the password (File > Info > Protect Workbook) and upload it again.",
     ),
     "corrupt-file": IssueType(
-        "error", "The file could not be read: {detail}",
+        "error",
+        "The file could not be read: {detail}",
         "Open it in Excel or LibreOffice, save it again as .xlsx, and upload the saved copy.",
     ),
     "too-many-zip-entries": IssueType(
-        "error", "The workbook holds more parts than a return can ({detail}).",
+        "error",
+        "The workbook holds more parts than a return can ({detail}).",
         "Save the data sheet alone into a new workbook and upload that.",
     ),
     "decompressed-too-large": IssueType(
-        "error", "Unpacked, the workbook is larger than the {detail} allowed.",
+        "error",
+        "Unpacked, the workbook is larger than the {detail} allowed.",
         "Save the data sheet alone into a new workbook and upload that.",
     ),
     "sheet-too-large": IssueType(
-        "error", "A sheet is too large to be a return ({detail}).",
+        "error",
+        "A sheet is too large to be a return ({detail}).",
         "Delete unused rows and columns (or copy the table into a new workbook) and upload again.",
     ),
-    "no-sheets": IssueType("error", "The workbook has no sheet with data.", "Fill in the Data sheet of the template."),
+    "no-sheets": IssueType(
+        "error", "The workbook has no sheet with data.", "Fill in the Data sheet of the template."
+    ),
     "no-table-found": IssueType(
-        "error", "No table of figures was recognised in this file: {detail}",
+        "error",
+        "No table of figures was recognised in this file: {detail}",
         "Use the return template (download it from the dashboard), or give the table a header row with a "
         "municipality code column and columns named after the catalogue's figures.",
     ),
@@ -64,7 +77,8 @@ ISSUE_TYPES: dict[str, IssueType] = {
     ),
     # --- headers and identification
     "unknown-column": IssueType(
-        "warning", "The column '{value}' is not a figure the catalogue knows; it was ignored.",
+        "warning",
+        "The column '{value}' is not a figure the catalogue knows; it was ignored.",
         "Rename the column to one of the catalogue's names (see docs/catalogue.md) or delete it.",
     ),
     "duplicate-column": IssueType(
@@ -74,11 +88,13 @@ ISSUE_TYPES: dict[str, IssueType] = {
         "error", "The municipality is not given.", "Enter the municipality code (as in the template)."
     ),
     "unknown-municipality": IssueType(
-        "error", "'{value}' is not a municipality of the register.{detail}",
+        "error",
+        "'{value}' is not a municipality of the register.{detail}",
         "Use the municipality code from the template, or ask programme staff to add the municipality.",
     ),
     "ambiguous-municipality": IssueType(
-        "error", "'{value}' names more than one municipality ({detail}).",
+        "error",
+        "'{value}' names more than one municipality ({detail}).",
         "Use the municipality code instead of the name, or add a region column.",
     ),
     "missing-year": IssueType(
@@ -91,61 +107,76 @@ ISSUE_TYPES: dict[str, IssueType] = {
         "error", "The year {value} is outside the years accepted ({detail}).", "Check the reporting year."
     ),
     "unknown-raw-field": IssueType(
-        "error", "'{value}' is not a figure the catalogue knows.", "Use a raw field code from docs/catalogue.md."
+        "error",
+        "'{value}' is not a figure the catalogue knows.",
+        "Use a raw field code from docs/catalogue.md.",
     ),
     "unknown-disaggregation": IssueType(
-        "error", "'{value}' is not a breakdown allowed for {field}.{detail}",
+        "error",
+        "'{value}' is not a breakdown allowed for {field}.{detail}",
         "Use 'total' or one of the breakdowns listed in the template for this figure.",
     ),
     "duplicate-row": IssueType(
-        "warning", "{field} is given twice for the same municipality and year, with the same value.",
+        "warning",
+        "{field} is given twice for the same municipality and year, with the same value.",
         "Delete the repeated row.",
     ),
     "conflicting-values": IssueType(
-        "error", "{field} is given twice for the same municipality and year, with different values ({detail}).",
+        "error",
+        "{field} is given twice for the same municipality and year, with different values ({detail}).",
         "Keep only the correct row.",
     ),
     # --- cell values
     "not-a-number": IssueType(
-        "error", "'{value}' is not a number ({field}).",
+        "error",
+        "'{value}' is not a number ({field}).",
         "Enter a number, or '..' if the figure is not available, 'c' if confidential, 'z' if not applicable.",
     ),
     "date-not-number": IssueType(
-        "error", "This cell holds a date ({value}) where {field} expects a number.",
+        "error",
+        "This cell holds a date ({value}) where {field} expects a number.",
         "Excel may have turned the figure into a date: format the cell as Number and type the figure again.",
     ),
     "excel-error": IssueType(
-        "error", "The cell holds the Excel error {value} ({field}).",
+        "error",
+        "The cell holds the Excel error {value} ({field}).",
         "Fix the formula, or type the figure itself, or '..' if it is not available.",
     ),
     "formula-without-value": IssueType(
-        "error", "The cell holds a formula whose result was never saved ({field}).",
-        "Open the file in Excel or LibreOffice, let it calculate, save, and upload again; or type the figure.",
+        "error",
+        "The cell holds a formula whose result was never saved ({field}).",
+        "Open the file in Excel or LibreOffice, let it calculate, save, and upload again; "
+        "or type the figure.",
     ),
     "not-yes-no": IssueType(
         "error", "'{value}' is not yes or no ({field}).", "Answer yes or no (or 1 for yes, 0 for no)."
     ),
     "level-out-of-range": IssueType(
-        "error", "'{value}' is not a level from 0 to 3 ({field}).",
+        "error",
+        "'{value}' is not a level from 0 to 3 ({field}).",
         "Enter a whole number from 0 to 3, as described in the template.",
     ),
     "negative-value": IssueType(
         "error", "{field} cannot be negative (found {value}).", "Enter the figure without a minus sign."
     ),
     "percent-out-of-range": IssueType(
-        "error", "{field} is a percentage and must be between 0 and 100 (found {value}).",
+        "error",
+        "{field} is a percentage and must be between 0 and 100 (found {value}).",
         "Enter the percentage as a number from 0 to 100 (e.g. 45.5 for 45.5 %).",
     ),
     "count-not-whole": IssueType(
-        "warning", "{field} counts people or things but {value} is not a whole number.",
+        "warning",
+        "{field} counts people or things but {value} is not a whole number.",
         "Check the figure; if it is an estimate, round it.",
     ),
     "part-larger-than-whole": IssueType(
-        "error", "{field} ({value}) is larger than {detail}.",
+        "error",
+        "{field} ({value}) is larger than {detail}.",
         "A part cannot exceed its whole: check both figures.",
     ),
     "indicator-out-of-bounds": IssueType(
-        "error", "These figures give {field} = {value}, outside its valid range {detail}.",
+        "error",
+        "These figures give {field} = {value}, outside its valid range {detail}.",
         "Check the figures the indicator is computed from (see its definition in the catalogue).",
     ),
     "not-finite": IssueType(
@@ -153,16 +184,19 @@ ISSUE_TYPES: dict[str, IssueType] = {
     ),
     # --- plausibility (warnings the uploader may confirm)
     "large-change": IssueType(
-        "warning", "{field} changed from {detail} last year to {value}.",
+        "warning",
+        "{field} changed from {detail} last year to {value}.",
         "If the figure is right, confirm the warning when you upload; otherwise correct it.",
     ),
     "outlier": IssueType(
-        "warning", "{field} = {value} is far from the other municipalities' values this year ({detail}).",
+        "warning",
+        "{field} = {value} is far from the other municipalities' values this year ({detail}).",
         "If the figure is right, confirm the warning when you upload; otherwise correct it.",
     ),
     # --- the submission as a whole
     "already-received": IssueType(
-        "warning", "This exact file was already received on {detail}; nothing was stored twice.",
+        "warning",
+        "This exact file was already received on {detail}; nothing was stored twice.",
         "Nothing to do. To correct a return, upload the corrected file.",
     ),
     "not-your-municipality": IssueType(
@@ -309,8 +343,10 @@ class ValidationReport:
             head += f" — read as a {self.layout} table"
         lines = [head]
         for issue in self.sorted():
-            where = " ".join(x for x in (f"sheet '{issue.sheet}'" if issue.sheet else "", issue.cell or "") if x)
-            lines.append(f"  {issue.severity.upper():7} {where + ': ' if where else ''}{issue.message} [{issue.code}]")
+            sheet = f"sheet '{issue.sheet}'" if issue.sheet else ""
+            where = " ".join(x for x in (sheet, issue.cell or "") if x)
+            place = f"{where}: " if where else ""
+            lines.append(f"  {issue.severity.upper():7} {place}{issue.message} [{issue.code}]")
             lines.append(f"          How to fix: {issue.hint}")
         if self.n_not_shown:
             lines.append(f"  ... and {self.n_not_shown} more issue(s) not shown.")

@@ -23,7 +23,11 @@ PAGES = {
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     chromium = os.environ.get("MIGDASH_TEST_CHROMIUM", "/usr/bin/chromium")
-    with tempfile.TemporaryDirectory() as tmp, running_server(Path(tmp) / "var") as url, sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(Path(tmp) / "var") as url,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for name, path in PAGES.items():

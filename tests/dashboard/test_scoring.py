@@ -98,9 +98,7 @@ def test_increase_thresholds_are_inclusive_for_green_and_strict_for_red(value, e
     assert status(value, ENROLMENT) is expected
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [(2.5, G), (3, G), (3.01, A), (6, A), (6.01, R), (12, R)]
-)
+@pytest.mark.parametrize(("value", "expected"), [(2.5, G), (3, G), (3.01, A), (6, A), (6.01, R), (12, R)])
 def test_decrease_thresholds(value, expected):
     assert status(value, REMITTANCE_COST) is expected
 
@@ -250,9 +248,7 @@ def test_missing_values_are_dropped():
     # dx = -7/3, 2/3, 5/3; y mean 225/3 = 75, dy = -5, 1, 4
     # sum(dx*dy) = 35/3 + 2/3 + 20/3 = 19; sum(dx^2) = (49 + 4 + 25) / 9 = 26/3
     # o = 19 / (26/3) = 57/26 = 2.1923...; q = 30 / 15 = 2; R = 57/52 = 1.0961...
-    result = trend(
-        [2015, 2016, 2017, 2018, 2019], [70, None, float("nan"), 76, 79], ENROLMENT
-    )
+    result = trend([2015, 2016, 2017, 2018, 2019], [70, None, float("nan"), 76, 79], ENROLMENT)
     assert result.trend is Trend.ON_TRACK
     assert result.n_points == 3
     assert result.observed_rate == pytest.approx(57 / 26)

@@ -51,10 +51,22 @@ def test_numbers_in_every_convention(cell, ftype, value):
 @pytest.mark.parametrize(
     ("cell", "reason"),
     [
-        ("..", NOT_AVAILABLE), (":", NOT_AVAILABLE), ("-", NOT_AVAILABLE), ("--", NOT_AVAILABLE),
-        ("x", NOT_AVAILABLE), ("n/a", NOT_AVAILABLE), ("N/A", NOT_AVAILABLE), ("nd", NOT_AVAILABLE),
-        ("c", CONFIDENTIAL), ("C", CONFIDENTIAL), ("z", NOT_APPLICABLE), ("s.o.", NOT_APPLICABLE),
-        ("                  :", NOT_AVAILABLE), (None, NOT_REPORTED), ("", NOT_REPORTED), ("   ", NOT_REPORTED),
+        ("..", NOT_AVAILABLE),
+        (":", NOT_AVAILABLE),
+        ("-", NOT_AVAILABLE),
+        ("--", NOT_AVAILABLE),
+        ("x", NOT_AVAILABLE),
+        ("n/a", NOT_AVAILABLE),
+        ("N/A", NOT_AVAILABLE),
+        ("nd", NOT_AVAILABLE),
+        ("c", CONFIDENTIAL),
+        ("C", CONFIDENTIAL),
+        ("z", NOT_APPLICABLE),
+        ("s.o.", NOT_APPLICABLE),
+        ("                  :", NOT_AVAILABLE),
+        (None, NOT_REPORTED),
+        ("", NOT_REPORTED),
+        ("   ", NOT_REPORTED),
     ],
 )
 def test_missing_markers_are_missing_never_zero(cell, reason):

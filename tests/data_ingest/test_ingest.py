@@ -27,8 +27,17 @@ REGISTER = pd.DataFrame(
         ("XAA", "Aldoria", "N", "North", "XAA-001", "Port Lumen", "50k-250k", "", "yes"),
         ("XAA", "Aldoria", "S", "South", "XAA-002", "Vellmar", "<50k", "Velmar", "yes"),
     ],
-    columns=["country_code", "country_name", "region_code", "region_name", "municipality_code",
-             "municipality_name", "population_band", "other_names", "active"],
+    columns=[
+        "country_code",
+        "country_name",
+        "region_code",
+        "region_name",
+        "municipality_code",
+        "municipality_name",
+        "population_band",
+        "other_names",
+        "active",
+    ],
 )
 
 
@@ -46,10 +55,19 @@ def engine(settings):
     return engine
 
 
-def filled_template(catalog, values: dict[tuple[str, str], object], *, code="XAA-001", year=2023, lang="en",
-                    swap_rows: tuple[str, str] | None = None) -> tuple[bytes, dict[tuple[str, str], str]]:
+def filled_template(
+    catalog,
+    values: dict[tuple[str, str], object],
+    *,
+    code="XAA-001",
+    year=2023,
+    lang="en",
+    swap_rows: tuple[str, str] | None = None,
+) -> tuple[bytes, dict[tuple[str, str], str]]:
     """A template filled in as a clerk would, and the cell (e.g. "D12") of each value written."""
-    workbook = write_template(catalog, municipality_code=code, municipality_name="Port Lumen", year=year, lang=lang)
+    workbook = write_template(
+        catalog, municipality_code=code, municipality_name="Port Lumen", year=year, lang=lang
+    )
     sheet = workbook["Data"]
     rows = {sheet.cell(r, 1).value: r for r in range(1, sheet.max_row + 1)}
     columns = {sheet.cell(6, c).value: c for c in range(1, sheet.max_column + 1)}
@@ -70,14 +88,17 @@ def filled_template(catalog, values: dict[tuple[str, str], object], *, code="XAA
 
 def table_checksums(engine) -> dict[str, tuple]:
     with engine.connect() as connection:
-        return {t: tuple(connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()) for t in DATA_TABLES}
+        return {
+            t: tuple(connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()) for t in DATA_TABLES
+        }
 
 
 def indicator(engine, code: str, disaggregation: str = "total") -> tuple[float | None, str | None]:
     with session_scope(engine) as session:
         row = session.execute(
             select(IndicatorValue.value, IndicatorValue.missing_reason).where(
-                IndicatorValue.indicator == code, IndicatorValue.disaggregation == disaggregation)
+                IndicatorValue.indicator == code, IndicatorValue.disaggregation == disaggregation
+            )
         ).one()
     return row.value, row.missing_reason
 
@@ -109,8 +130,10 @@ def test_template_round_trip_gives_hand_computed_indicators(engine, catalog, set
     assert indicator(engine, "EDU-01") == (None, "input migrant_children_enrolled missing (not available)")
     # Every value can be traced to its sheet and cell, even after the clerk reordered rows.
     with session_scope(engine) as session:
-        stored = {(r.raw_field, r.disaggregation): (r.sheet, r.cell, r.value, r.missing_reason)
-                  for r in session.scalars(select(RawValue))}
+        stored = {
+            (r.raw_field, r.disaggregation): (r.sheet, r.cell, r.value, r.missing_reason)
+            for r in session.scalars(select(RawValue))
+        }
         submission = session.scalars(select(Submission)).one()
     for key, cell in cells.items():
         assert stored[key][:2] == ("Data", cell)
@@ -124,7 +147,10 @@ def test_template_round_trip_gives_hand_computed_indicators(engine, catalog, set
 
 def test_rejected_file_changes_no_data_but_is_kept(engine, catalog, settings):
     data, _ = filled_template(catalog, GOOD)
-    assert ingest(engine=engine, catalog=catalog, settings=settings, data=data, filename="a.xlsx").status == "accepted"
+    assert (
+        ingest(engine=engine, catalog=catalog, settings=settings, data=data, filename="a.xlsx").status
+        == "accepted"
+    )
     before = table_checksums(engine)
     bad, cells = filled_template(catalog, {**GOOD, ("migrants_employed", "total"): "six hundred"}, year=2024)
     outcome = ingest(engine=engine, catalog=catalog, settings=settings, data=bad, filename="bad.xlsx")
@@ -161,9 +187,14 @@ def test_revision_supersedes_and_keeps_history(engine, catalog, settings):
         statuses = session.execute(select(Submission.id, Submission.status).order_by(Submission.id)).all()
         returns = session.execute(select(ReturnRecord.status).order_by(ReturnRecord.id)).scalars().all()
         old_values = session.scalars(
-            select(RawValue.value).join(ReturnRecord).where(
-                ReturnRecord.status == "superseded", RawValue.raw_field == "migrants_employed",
-                RawValue.disaggregation == "total")).all()
+            select(RawValue.value)
+            .join(ReturnRecord)
+            .where(
+                ReturnRecord.status == "superseded",
+                RawValue.raw_field == "migrants_employed",
+                RawValue.disaggregation == "total",
+            )
+        ).all()
     assert [s for _, s in statuses] == ["superseded", "accepted"]
     assert returns == ["superseded", "current"]
     assert old_values == [600.0]  # the earlier figures stay in the history
@@ -178,8 +209,14 @@ def test_warnings_need_confirmation(engine, catalog, settings):
     assert outcome.status == "needs-confirmation"
     assert [i.code for i in outcome.report.issues] == ["large-change"]  # 12,500 -> 30,000 is +140 %
     assert table_checksums(engine) == before
-    confirmed = ingest(engine=engine, catalog=catalog, settings=settings, data=jump, filename="2023.xlsx",
-                       accept_warnings=True)
+    confirmed = ingest(
+        engine=engine,
+        catalog=catalog,
+        settings=settings,
+        data=jump,
+        filename="2023.xlsx",
+        accept_warnings=True,
+    )
     assert confirmed.status == "accepted"
 
 
@@ -191,12 +228,15 @@ def test_raw_export_is_a_valid_upload(engine, catalog, settings, tmp_path):
     # Every total of the template is stored (blank ones as "not reported"), plus the two breakdowns.
     assert len(raw) == len(catalog.raw_fields) + 2
     assert raw["value"].notna().sum() == len(GOOD) - 1  # ".." is missing, not a value
-    raw.loc[(raw["raw_field_code"] == "migrants_employed") & (raw["disaggregation"] == "total"), "value"] = 700
+    raw.loc[(raw["raw_field_code"] == "migrants_employed") & (raw["disaggregation"] == "total"), "value"] = (
+        700
+    )
     for fmt in ("csv", "xlsx"):
         path = tmp_path / f"edited.{fmt}"
         write_table(raw, path, fmt)
-        outcome = ingest(engine=engine, catalog=catalog, settings=settings, data=path.read_bytes(),
-                         filename=path.name)
+        outcome = ingest(
+            engine=engine, catalog=catalog, settings=settings, data=path.read_bytes(), filename=path.name
+        )
         assert outcome.status == "accepted", outcome.report.to_text()
         assert outcome.report.layout == "long"
         assert indicator(engine, "WORK-01")[0] == pytest.approx(70.0)  # 700 / 1000 * 100
@@ -214,10 +254,21 @@ def test_indicator_export_columns_and_formula_escaping(engine, catalog, settings
     write_table(table, path, "xlsx")
     sheet = openpyxl.load_workbook(path).active
     header = [c.value for c in sheet[1]]
-    assert header == ["municipality_code", "municipality_name", "indicator_code", "year", "disaggregation",
-                      "value", "missing_reason", "unit", "status", "trend", "submission_id"]
+    assert header == [
+        "municipality_code",
+        "municipality_name",
+        "indicator_code",
+        "year",
+        "disaggregation",
+        "value",
+        "missing_reason",
+        "unit",
+        "status",
+        "trend",
+        "submission_id",
+    ]
     names = {sheet.cell(r, 2).value for r in range(2, sheet.max_row + 1)}
-    assert names == {"'=HYPERLINK(\"x\")"}
+    assert names == {'\'=HYPERLINK("x")'}
     rows = {(sheet.cell(r, 3).value, sheet.cell(r, 5).value): r for r in range(2, sheet.max_row + 1)}
     work01 = rows[("WORK-01", "total")]
     assert sheet.cell(work01, 6).value == pytest.approx(60.0)
@@ -239,6 +290,11 @@ def test_recompute_rederives_every_value(engine, catalog, settings):
 
 def test_register_import_updates_and_matches_other_names(engine, catalog, settings):
     with session_scope(engine) as session:
-        added, updated = import_municipalities(session=session, frame=REGISTER.assign(population_band=">250k"))
+        added, updated = import_municipalities(
+            session=session, frame=REGISTER.assign(population_band=">250k")
+        )
         assert (added, updated) == (0, 2)
-        assert session.scalar(select(Municipality.population_band).where(Municipality.code == "XAA-002")) == ">250k"
+        assert (
+            session.scalar(select(Municipality.population_band).where(Municipality.code == "XAA-002"))
+            == ">250k"
+        )

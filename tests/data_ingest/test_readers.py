@@ -109,8 +109,10 @@ def test_other_documents_are_rejected_saying_what_they_look_like(name, looks_lik
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)), "a JPEG image"),
         (b"GIF89a\x01\x00\x01\x00", "a GIF image"),
         (b"\x00\x01\x02\x03\x04\x05\x06\x07binary" * 20, "neither a spreadsheet nor a CSV"),
-        (b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
-         "an Excel 2003 XML spreadsheet"),
+        (
+            b'<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"/>',
+            "an Excel 2003 XML spreadsheet",
+        ),
     ],
 )
 def test_more_non_spreadsheets(data, looks_like):
@@ -141,6 +143,17 @@ def test_password_protected_workbooks(name):
     error = unreadable(fixture(name))
     assert error.code == "encrypted-workbook"
     assert "password" in error.message
+
+
+def test_old_word_document_is_recognised_inside_its_ole_container():
+    data = bytearray(fixture("legacy.xls"))
+    entry = data.find("Workbook".encode("utf-16-le") + b"\x00\x00")
+    name = "WordDocument".encode("utf-16-le")
+    data[entry : entry + 64] = name + bytes(64 - len(name))
+    struct.pack_into("<H", data, entry + 64, len(name) + 2)
+    error = unreadable(bytes(data))
+    assert error.code == "unsupported-file-type"
+    assert error.message.startswith("This looks like a Word 97-2003 document")
 
 
 # ------------------------------------------------------------------------------------------ zip safety
@@ -177,8 +190,11 @@ def _lie_about_size(data: bytes, entry: str, claimed: int) -> bytes:
 
 
 def test_zip_entry_that_understates_its_size_is_measured_by_its_real_content():
-    bomb = build_xlsx({"Data": sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>')},
-                      extra={"xl/padding.xml": b"0" * (30 * 1024 * 1024)}, compresslevel=9)
+    bomb = build_xlsx(
+        {"Data": sheet_xml('<row r="1"><c r="A1"><v>1</v></c></row>')},
+        extra={"xl/padding.xml": b"0" * (30 * 1024 * 1024)},
+        compresslevel=9,
+    )
     lying = _lie_about_size(bomb, "xl/padding.xml", 1000)
     assert zipfile.ZipFile(io.BytesIO(lying)).getinfo("xl/padding.xml").file_size == 1000
     error = unreadable(lying, ReadLimits(max_decompressed_bytes=10 * 1024 * 1024))
@@ -365,6 +381,16 @@ def test_nan_and_infinity_are_kept_as_floats():
     assert math.isnan(sheet.rows[0][0]) and sheet.rows[0][1] == math.inf and sheet.rows[0][2] == 3
 
 
+def test_reading_that_takes_too_long_is_stopped():
+    error = unreadable(fixture("basic.xlsx"), ReadLimits(max_parser_seconds=0.001))
+    assert error.code == "corrupt-file"
+    assert "too long" in error.message
+
+
+def test_in_process_reading_still_checks_before_calamine():
+    assert unreadable(fixture("huge-repeat.ods"), ReadLimits(isolate_parser=False)).code == "sheet-too-large"
+
+
 def test_in_process_reading_gives_the_same_cells():
     isolated = read_workbook(fixture("basic.xlsx"))
     in_process = read_workbook(fixture("basic.xlsx"), ReadLimits(isolate_parser=False))
@@ -405,6 +431,18 @@ def test_latin1_is_the_last_resort():
     book = read_workbook(data)
     assert book.encoding == "latin-1"
     assert book.sheets[0].rows[1] == ["Créteil", "a\x81b"]
+
+
+def test_utf8_mark_with_windows_bytes_falls_back_to_cp1252():
+    book = read_workbook(b"\xef\xbb\xbfName;City\nA;Cr\xe9teil\n")
+    assert book.encoding == "cp1252"
+    assert book.sheets[0].rows == [["Name", "City"], ["A", "Créteil"]]
+
+
+def test_unbalanced_quote_gives_a_plain_message():
+    error = unreadable(b'Name,Note\nA,"never closed\n' + b"x" * 140_000 + b"\n")
+    assert error.code == "corrupt-file"
+    assert "quote character" in error.message and "line" in error.message
 
 
 def test_utf16_without_byte_order_mark():
@@ -448,8 +486,9 @@ def test_wide_sheet_is_read_well_under_a_second():
         parts = []
         for r in range(1, n_rows + 1):
             cells = "".join(
-                f'<c r="{letters[c]}{r}"><v>{r * c + 0.5}</v></c>' if c % 3 else
-                f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>name {r}</t></is></c>'
+                f'<c r="{letters[c]}{r}"><v>{r * c + 0.5}</v></c>'
+                if c % 3
+                else f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>name {r}</t></is></c>'
                 for c in range(n_cols - 1)
             )
             last = f'<c r="{letters[-1]}{r}"><f>SUM(A{r}:B{r})</f><v>{r}</v></c>' if with_formulas else ""
@@ -492,9 +531,14 @@ def _only_unreadable(data: bytes) -> None:
 
 
 SMALL_XLSX = build_xlsx(
-    {"Data": sheet_xml('<row r="1"><c r="A1" t="inlineStr"><is><t>Code</t></is></c><c r="B1"><v>2</v></c>'
-                       '</row><row r="2" hidden="1"><c r="A2" t="e"><v>#N/A</v></c><c r="B2"><f>B1*2</f></c>'
-                       "</row>", "A1:B2")}
+    {
+        "Data": sheet_xml(
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>Code</t></is></c><c r="B1"><v>2</v></c>'
+            '</row><row r="2" hidden="1"><c r="A2" t="e"><v>#N/A</v></c><c r="B2"><f>B1*2</f></c>'
+            "</row>",
+            "A1:B2",
+        )
+    }
 )
 SMALL_SHEET = sheet_xml(
     '<row r="1"><c r="A1" t="inlineStr"><is><t>Code</t></is></c><c r="B1"><v>2</v></c></row>'
@@ -524,8 +568,11 @@ def test_mutated_xlsx_never_raises_anything_else(changes, keep):
 
 @_fuzz
 @given(
-    st.lists(st.tuples(st.integers(0, len(SMALL_SHEET) - 1), st.sampled_from(list('<>/"=:1A9 tvfre&;#'))),
-             min_size=1, max_size=4)
+    st.lists(
+        st.tuples(st.integers(0, len(SMALL_SHEET) - 1), st.sampled_from(list('<>/"=:1A9 tvfre&;#'))),
+        min_size=1,
+        max_size=4,
+    )
 )
 def test_mutated_sheet_xml_never_raises_anything_else(changes):
     text = list(SMALL_SHEET)
@@ -535,14 +582,22 @@ def test_mutated_sheet_xml_never_raises_anything_else(changes):
 
 
 _refs = st.one_of(
-    st.builds(lambda col, row: f"{col}{row}", st.sampled_from(["A", "B", "Z", "AA", "XFD", "", "a"]),
-              st.sampled_from(["1", "2", "40", "0", "1048576", "", "x"])),
+    st.builds(
+        lambda col, row: f"{col}{row}",
+        st.sampled_from(["A", "B", "Z", "AA", "XFD", "", "a"]),
+        st.sampled_from(["1", "2", "40", "0", "1048576", "", "x"]),
+    ),
     st.none(),
 )
 _cells = st.builds(
     lambda ref, kind, formula, value: (
-        "<c" + (f' r="{ref}"' if ref is not None else "") + (f' t="{kind}"' if kind else "") + ">"
-        + (f"<f>{formula}</f>" if formula else "") + (f"<v>{value}</v>" if value is not None else "") + "</c>"
+        "<c"
+        + (f' r="{ref}"' if ref is not None else "")
+        + (f' t="{kind}"' if kind else "")
+        + ">"
+        + (f"<f>{formula}</f>" if formula else "")
+        + (f"<v>{value}</v>" if value is not None else "")
+        + "</c>"
     ),
     _refs,
     st.sampled_from([None, "n", "s", "str", "e", "b", "d", "inlineStr", "zz"]),
@@ -551,8 +606,12 @@ _cells = st.builds(
 )
 _rows = st.builds(
     lambda r, hidden, cells: (
-        "<row" + (f' r="{r}"' if r is not None else "") + (' hidden="1"' if hidden else "") + ">"
-        + "".join(cells) + "</row>"
+        "<row"
+        + (f' r="{r}"' if r is not None else "")
+        + (' hidden="1"' if hidden else "")
+        + ">"
+        + "".join(cells)
+        + "</row>"
     ),
     st.sampled_from([None, "1", "2", "3", "0", "-1", "1048576", "x"]),
     st.booleans(),
@@ -608,5 +667,7 @@ def test_targeted_scan_agrees_with_the_full_parse(rows, separator):
     full.finish()
     assert targeted is not None
     assert (targeted.errors, targeted.uncached, targeted.hidden_rows) == (
-        full.found.errors, full.found.uncached, full.found.hidden_rows
+        full.found.errors,
+        full.found.uncached,
+        full.found.hidden_rows,
     )

@@ -39,6 +39,7 @@ INSTRUCTIONS_SHEETS = {"en": "Instructions", "fr": "Mode d'emploi", "es": "Instr
 CODE, NAME, YEAR = "01001", "L'Abergement-Clémenciat", 2024
 GREY = "00D9D9D9"
 
+
 # Added to the minimal catalogue: every field type, help texts, an optional field, and the three
 # disaggregation groups declared out of group order (the template must regroup them).
 def tr(en: str, fr: str, es: str) -> dict[str, str]:
@@ -48,24 +49,53 @@ def tr(en: str, fr: str, es: str) -> dict[str, str]:
 EXTRA_DISAGGREGATIONS = [
     {"code": "immigrants", "group": "migratory", "label": tr("Immigrants", "Immigrés", "Inmigrantes")},
     {"code": "age_0_14", "group": "age", "label": tr("Aged 0-14", "0-14 ans", "0-14 años")},
-    {"code": "non_immigrants", "group": "migratory",
-     "label": tr("Non-immigrants", "Non-immigrés", "No inmigrantes")},
+    {
+        "code": "non_immigrants",
+        "group": "migratory",
+        "label": tr("Non-immigrants", "Non-immigrés", "No inmigrantes"),
+    },
     {"code": "age_15_plus", "group": "age", "label": tr("Aged 15+", "15 ans et plus", "15 años y más")},
 ]
 EXTRA_FIELDS = [
-    {"code": "residents_by_status", "area": "context", "unit": "persons", "type": "count",
-     "disaggregations": ["migratory", "age"],
-     "label": tr("Residents by status", "Résidents par statut", "Residentes por condición"),
-     "help": tr("On 1 January.", "Au 1er janvier.", "Al 1 de enero.")},
-    {"code": "coordination_level", "area": "governance", "unit": "level", "type": "level",
-     "label": tr("Coordination maturity", "Maturité de la coordination", "Madurez de la coordinación"),
-     "help": tr("0 none, 3 meets regularly.", "0 aucune, 3 se réunit.", "0 ninguna, 3 se reúne.")},
-    {"code": "remittance_cost_pct", "area": "work", "unit": "%", "type": "percent", "required": False,
-     "label": tr("Remittance cost", "Coût des envois de fonds", "Costo de las remesas")},
-    {"code": "diaspora_investment", "area": "work", "unit": "USD", "type": "amount",
-     "label": tr("Diaspora investment", "Investissement de la diaspora", "Inversión de la diáspora")},
-    {"code": "net_migration", "area": "context", "unit": "persons", "type": "number",
-     "label": tr("Net migration", "Solde migratoire", "Saldo migratorio")},
+    {
+        "code": "residents_by_status",
+        "area": "context",
+        "unit": "persons",
+        "type": "count",
+        "disaggregations": ["migratory", "age"],
+        "label": tr("Residents by status", "Résidents par statut", "Residentes por condición"),
+        "help": tr("On 1 January.", "Au 1er janvier.", "Al 1 de enero."),
+    },
+    {
+        "code": "coordination_level",
+        "area": "governance",
+        "unit": "level",
+        "type": "level",
+        "label": tr("Coordination maturity", "Maturité de la coordination", "Madurez de la coordinación"),
+        "help": tr("0 none, 3 meets regularly.", "0 aucune, 3 se réunit.", "0 ninguna, 3 se reúne."),
+    },
+    {
+        "code": "remittance_cost_pct",
+        "area": "work",
+        "unit": "%",
+        "type": "percent",
+        "required": False,
+        "label": tr("Remittance cost", "Coût des envois de fonds", "Costo de las remesas"),
+    },
+    {
+        "code": "diaspora_investment",
+        "area": "work",
+        "unit": "USD",
+        "type": "amount",
+        "label": tr("Diaspora investment", "Investissement de la diaspora", "Inversión de la diáspora"),
+    },
+    {
+        "code": "net_migration",
+        "area": "context",
+        "unit": "persons",
+        "type": "number",
+        "label": tr("Net migration", "Solde migratoire", "Saldo migratorio"),
+    },
 ]
 
 
@@ -163,7 +193,7 @@ def test_every_raw_field_once_with_its_code_and_label(catalog, tmp_path, lang):
     assert sorted(expected_fields) == sorted(catalog.raw_fields)
     expected_areas = [a.code for a in template_areas(catalog) if catalog.raw_fields_in(a.code)]
     for rows in both_readers(path):
-        data_rows = rows[FIRST_DATA_ROW - 1:]
+        data_rows = rows[FIRST_DATA_ROW - 1 :]
         codes = [r[0] for r in data_rows if not blank(r[0]) and not r[0].startswith(AREA_PREFIX)]
         assert codes == expected_fields  # each once, grouped by area
         for row in data_rows:
@@ -201,7 +231,10 @@ def test_marker_municipality_and_year(catalog, tmp_path, lang):
     for cell in (LAYOUT.municipality_code_cell, LAYOUT.year_cell, LAYOUT.municipality_name_cell):
         assert ws[cell].protection.locked
         assert ws.cell(row=ws[cell].row, column=LAYOUT.code_column).value in (
-            "municipality_code", "year", "municipality_name")
+            "municipality_code",
+            "year",
+            "municipality_name",
+        )
     assert str(YEAR) in ws["B1"].value and NAME in ws["B1"].value
 
 
@@ -218,7 +251,11 @@ def test_hidden_codes_headers_and_sheet_setup(catalog, tmp_path, lang):
     assert codes == [None, None, None, *value_columns(catalog), None]  # nothing over label, unit, notes
     headers = [c.value for c in ws[HEADER_ROW]]
     assert headers == [
-        None, texts["field"], texts["unit"], texts["total"], *(d.label.get(lang) for d in disaggregations),
+        None,
+        texts["field"],
+        texts["unit"],
+        texts["total"],
+        *(d.label.get(lang) for d in disaggregations),
         texts["notes"],
     ]
     # Groups in the order sex, age, migratory, each group together.
@@ -230,12 +267,19 @@ def test_hidden_codes_headers_and_sheet_setup(catalog, tmp_path, lang):
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.column_dimensions["B"].width >= 40
     for rows in both_readers(path):
-        assert rows[DISAGGREGATION_CODE_ROW - 1][3:3 + len(value_columns(catalog))] == value_columns(catalog)
+        assert rows[DISAGGREGATION_CODE_ROW - 1][3 : 3 + len(value_columns(catalog))] == value_columns(
+            catalog
+        )
 
 
 def test_disaggregation_columns_are_regrouped(rich):
     assert [d.code for d in template_disaggregations(rich)] == [
-        "women", "men", "age_0_14", "age_15_plus", "immigrants", "non_immigrants",
+        "women",
+        "men",
+        "age_0_14",
+        "age_15_plus",
+        "immigrants",
+        "non_immigrants",
     ]
 
 
@@ -251,9 +295,7 @@ def test_only_input_cells_are_unlocked(catalog, tmp_path, lang):
     columns = value_columns(catalog)
     notes_col = 4 + len(columns)
     rows = field_rows(ws)
-    unlocked = {
-        c.coordinate for row in ws.iter_rows() for c in row if not c.protection.locked
-    }
+    unlocked = {c.coordinate for row in ws.iter_rows() for c in row if not c.protection.locked}
     expected = set()
     for code, r in rows.items():
         raw = catalog.raw_fields[code]
@@ -390,8 +432,9 @@ def test_save_to_a_buffer():
 
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="ar"):
-        write_template(load_catalog(MINIMAL), municipality_code=CODE, municipality_name=NAME, year=YEAR,
-                       lang="ar")
+        write_template(
+            load_catalog(MINIMAL), municipality_code=CODE, municipality_name=NAME, year=YEAR, lang="ar"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
