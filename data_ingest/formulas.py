@@ -160,43 +160,66 @@ def evaluate(formula: Formula, data: pd.DataFrame, reasons: pd.DataFrame | None 
     result's reason then reads "input X missing (confidential)". A zero denominator gives a
     missing value with the reason "denominator is zero". Nothing is imputed.
     """
-    index = data.index
-    n = len(index)
+    columns = {
+        f: pd.to_numeric(data[f], errors="coerce").to_numpy(dtype=float)
+        for f in formula.fields
+        if f in data.columns
+    }
+    why = None
+    if reasons is not None:
+        why = {
+            f: reasons[f].reindex(data.index).to_numpy(dtype=object)
+            for f in formula.fields
+            if f in reasons.columns
+        }
+    value, reason = evaluate_arrays(formula, columns, len(data.index), why)
+    return Result(pd.Series(value, index=data.index, dtype=float), pd.Series(reason, index=data.index))
+
+
+def evaluate_arrays(
+    formula: Formula,
+    columns: Mapping[str, np.ndarray],
+    n: int,
+    reasons: Mapping[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The engine: float arrays per raw field in, (values, reasons) arrays out; an absent field
+    is missing everywhere."""
     reason = np.full(n, None, dtype=object)
     for field in formula.fields:
-        column = data[field] if field in data.columns else pd.Series(np.nan, index=index)
-        missing = pd.to_numeric(column, errors="coerce").isna().to_numpy() & (reason == None)  # noqa: E711
+        column = columns.get(field)
+        missing = (np.ones(n, dtype=bool) if column is None else np.isnan(column)) & (reason == None)  # noqa: E711
         if missing.any():
-            detail = None
-            if reasons is not None and field in reasons.columns:
-                detail = reasons[field].reindex(index).to_numpy()
-            for i in np.flatnonzero(missing):
-                why = detail[i] if detail is not None else None
-                reason[i] = f"input {field} missing" + (f" ({why})" if isinstance(why, str) and why else "")
+            base = f"input {field} missing"
+            detail = reasons.get(field) if reasons is not None else None
+            if detail is None:
+                reason[missing] = base
+            else:
+                for i in np.flatnonzero(missing):
+                    why = detail[i]
+                    reason[i] = base + (f" ({why})" if isinstance(why, str) and why else "")
     zero_div = np.zeros(n, dtype=bool)
     with np.errstate(all="ignore"):
-        value = _eval(formula.tree, data, n, zero_div)
+        value = _eval(formula.tree, columns, n, zero_div)
     value = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
     free = reason == None  # noqa: E711
     reason[free & zero_div] = DENOMINATOR_ZERO
     reason[(reason == None) & ~np.isfinite(value)] = NOT_FINITE  # noqa: E711
     value[reason != None] = np.nan  # noqa: E711
-    return Result(pd.Series(value, index=index, dtype=float), pd.Series(reason, index=index))
+    return value, reason
 
 
-def _eval(node: ast.expr, data: pd.DataFrame, n: int, zero_div: np.ndarray) -> np.ndarray:
+def _eval(node: ast.expr, columns: Mapping[str, np.ndarray], n: int, zero_div: np.ndarray) -> np.ndarray:
     if isinstance(node, ast.Constant):
         return np.full(n, float(node.value))
     if isinstance(node, ast.Name):
-        if node.id not in data.columns:
-            return np.full(n, np.nan)
-        return pd.to_numeric(data[node.id], errors="coerce").to_numpy(dtype=float)
+        column = columns.get(node.id)
+        return np.full(n, np.nan) if column is None else column
     if isinstance(node, ast.UnaryOp):
-        operand = _eval(node.operand, data, n, zero_div)
+        operand = _eval(node.operand, columns, n, zero_div)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
-        left = _eval(node.left, data, n, zero_div)
-        right = _eval(node.right, data, n, zero_div)
+        left = _eval(node.left, columns, n, zero_div)
+        right = _eval(node.right, columns, n, zero_div)
         if isinstance(node.op, ast.Add):
             return left + right
         if isinstance(node.op, ast.Sub):
@@ -206,7 +229,7 @@ def _eval(node: ast.expr, data: pd.DataFrame, n: int, zero_div: np.ndarray) -> n
         zero_div |= right == 0
         return np.where(right == 0, np.nan, left / np.where(right == 0, 1.0, right))
     if isinstance(node, ast.Call):
-        args = [_eval(a, data, n, zero_div) for a in node.args]
+        args = [_eval(a, columns, n, zero_div) for a in node.args]
         name = node.func.id  # type: ignore[attr-defined]  # checked at parse time
         if name == "abs":
             return np.abs(args[0])

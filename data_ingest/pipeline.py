@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 
 from .catalog import TOTAL, Catalog, normalize_header
 from .cleaning import clean_values
-from .formulas import evaluate
+from .formulas import evaluate_arrays
 from .layouts import NoTable, find_table
 from .readers import ReadLimits, UnreadableFile, read_workbook
 from .validation import Issue, ValidationReport, make_issue
@@ -109,7 +110,7 @@ def validate_file(
     *,
     catalog: Catalog,
     register: Register,
-    history: pd.DataFrame | None = None,
+    history: pd.DataFrame | Callable[[list[int]], pd.DataFrame] | None = None,
     limits: ReadLimits | None = None,
     first_year: int = 2000,
     last_year: int | None = None,
@@ -157,6 +158,12 @@ def validate_file(
     explained = _check_parts(frame, catalog, table.sheet, issues)
     prepared.indicators = compute_indicators(frame[~frame["has_error"]], catalog)
     _check_indicator_bounds(frame, prepared.indicators, catalog, table.sheet, issues, explained=explained)
+    if callable(history):
+        # Only the years the file is about, and the year before each (for the change from last year).
+        years = sorted(
+            {int(y) for y in frame["year"].dropna()} | {int(y) - 1 for y in frame["year"].dropna()}
+        )
+        history = history(years)
     if history is not None:
         _check_plausibility(frame, catalog, history, table.sheet, issues)
     report.extend(issues)
@@ -442,16 +449,13 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
 def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Long rows -> one row per (municipality, year, disaggregation), one column per raw field;
     plus the same shape holding missing reasons."""
-    index = ["municipality_id", "year", "disaggregation"]
-    values = frame.pivot_table(
-        index=index, columns="raw_field", values="value", aggfunc="first", dropna=False
-    )
-    reasons = (
-        frame[frame["missing_reason"].notna()]
-        .pivot_table(index=index, columns="raw_field", values="missing_reason", aggfunc="first")
-        .reindex(values.index)
-    )
+    keyed = frame.set_index(["municipality_id", "year", "disaggregation", "raw_field"])
+    values = keyed["value"].astype(float).unstack("raw_field")
+    reasons = keyed["missing_reason"].astype(object).unstack("raw_field").reindex(values.index)
     return values, reasons
+
+
+INDICATOR_COLUMNS = ["municipality_id", "year", "indicator", "disaggregation", "value", "missing_reason"]
 
 
 def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -459,28 +463,37 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 
     Returns municipality_id, year, indicator, disaggregation, value, missing_reason."""
     if frame.empty:
-        return pd.DataFrame(
-            columns=["municipality_id", "year", "indicator", "disaggregation", "value", "missing_reason"]
-        )
+        return pd.DataFrame(columns=INDICATOR_COLUMNS)
     values, reasons = wide_inputs(frame)
+    n = len(values)
+    columns = {c: values[c].to_numpy(dtype=float) for c in values.columns}
+    why = {c: reasons[c].to_numpy(dtype=object) for c in reasons.columns}
+    index = values.index.to_frame(index=False)
+    disaggregation = index["disaggregation"].to_numpy(dtype=object)
     groups = {d.code: d.group for d in catalog.disaggregations.values()}
-    disaggregation = values.index.get_level_values("disaggregation")
-    is_total = np.asarray(disaggregation == TOTAL)
-    group = np.asarray(pd.Series(disaggregation).map(groups).to_numpy(dtype=object))
-    out = []
+    is_total = disaggregation == TOTAL
+    group = pd.Series(disaggregation).map(groups).to_numpy(dtype=object)
+    rows, codes, results, reasons_out = [], [], [], []
     for code, formula in catalog.formulas.items():
-        ind = catalog.indicators[code]
-        allowed = is_total | np.isin(group, ind.disaggregations)
-        if not allowed.any():
-            continue
-        result = evaluate(formula, values[allowed], reasons[allowed])
-        part = result.value.index.to_frame(index=False)
-        part["indicator"] = code
-        part["value"] = result.value.to_numpy()
-        part["missing_reason"] = result.reason.to_numpy()
+        value, reason = evaluate_arrays(formula, columns, n, why)
+        allowed = is_total | np.isin(group, catalog.indicators[code].disaggregations)
         # A breakdown without a value says nothing the total does not: keep only informative rows.
-        out.append(part[(part["disaggregation"] == TOTAL) | part["value"].notna()])
-    return pd.concat(out, ignore_index=True)
+        keep = np.flatnonzero(allowed & (is_total | ~np.isnan(value)))
+        rows.append(keep)
+        codes.append(np.full(len(keep), code, dtype=object))
+        results.append(value[keep])
+        reasons_out.append(reason[keep])
+    taken = np.concatenate(rows)
+    return pd.DataFrame(
+        {
+            "municipality_id": index["municipality_id"].to_numpy()[taken],
+            "year": index["year"].to_numpy()[taken],
+            "indicator": np.concatenate(codes),
+            "disaggregation": disaggregation[taken],
+            "value": np.concatenate(results),
+            "missing_reason": np.concatenate(reasons_out),
+        }
+    )
 
 
 def _check_indicator_bounds(

@@ -8,8 +8,10 @@ never lost, and an interrupted upload leaves at most an unreferenced archive fil
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from .models import (
 from .pipeline import Prepared, Register, compute_indicators, validate_file
 from .readers import ReadLimits
 from .settings import Settings
-from .validation import make_issue
+from .validation import ValidationReport, make_issue
 
 
 def read_limits(settings: Settings) -> ReadLimits:
@@ -55,7 +57,9 @@ def load_register(session: Session) -> Register:
     return Register.from_frame(frame)
 
 
-def current_raw_values(session: Session, *, totals_only: bool = False) -> pd.DataFrame:
+def current_raw_values(
+    session: Session, *, totals_only: bool = False, years: Iterable[int] | None = None
+) -> pd.DataFrame:
     """Current (not superseded) raw values: municipality_id, year, raw_field, disaggregation,
     value, missing_reason, return_id."""
     query = (
@@ -73,6 +77,8 @@ def current_raw_values(session: Session, *, totals_only: bool = False) -> pd.Dat
     )
     if totals_only:
         query = query.where(RawValue.disaggregation == "total")
+    if years is not None:
+        query = query.where(ReturnRecord.year.in_([int(y) for y in years]))
     rows = session.execute(query).all()
     return pd.DataFrame(
         rows,
@@ -132,7 +138,7 @@ def prepare(
         filename,
         catalog=catalog,
         register=load_register(session),
-        history=current_raw_values(session, totals_only=True),
+        history=lambda years: current_raw_values(session, totals_only=True, years=years),
         limits=read_limits(settings),
         first_year=settings.first_year,
         default_year=default_year,
@@ -158,6 +164,17 @@ def ingest(
     - otherwise accepted: raw values with their cells, computed indicators, revisions applied.
     """
     with session_scope(engine) as session:
+        sha256 = hashlib.sha256(data).hexdigest()
+        earlier = session.scalars(
+            select(Submission).where(Submission.sha256 == sha256).order_by(Submission.id)
+        ).first()
+        if earlier is not None:
+            # Known bytes: answer at once, without reading the file again.
+            report = ValidationReport(filename=filename)
+            when = f"{earlier.received_at:%d %B %Y at %H:%M} UTC (submission {earlier.id}, {earlier.status})"
+            report.add(make_issue("already-received", detail=when))
+            prepared = Prepared(data=data, filename=filename, sha256=sha256, report=report)
+            return Outcome("duplicate", prepared, earlier.id, earlier.received_at)
         prepared = prepare(
             session=session,
             catalog=catalog,
@@ -166,20 +183,6 @@ def ingest(
             filename=filename,
             default_year=default_year,
         )
-        earlier = session.scalars(
-            select(Submission).where(Submission.sha256 == prepared.sha256).order_by(Submission.id)
-        ).first()
-        if earlier is not None:
-            prepared.report.issues.clear()
-            prepared.report.counts.clear()
-            prepared.report.add(
-                make_issue(
-                    "already-received",
-                    detail=f"{earlier.received_at:%d %B %Y at %H:%M} UTC "
-                    f"(submission {earlier.id}, {earlier.status})",
-                )
-            )
-            return Outcome("duplicate", prepared, earlier.id, earlier.received_at)
         report = prepared.report
         if report.ok and report.n_warnings and not accept_warnings:
             return Outcome("needs-confirmation", prepared)

@@ -88,9 +88,8 @@ def filled_template(
 
 def table_checksums(engine) -> dict[str, tuple]:
     with engine.connect() as connection:
-        return {
-            t: tuple(connection.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()) for t in DATA_TABLES
-        }
+        query = "SELECT * FROM {} ORDER BY 1, 2, 3, 4"
+        return {t: tuple(connection.execute(text(query.format(t))).all()) for t in DATA_TABLES}
 
 
 def indicator(engine, code: str, disaggregation: str = "total") -> tuple[float | None, str | None]:
