@@ -25,8 +25,6 @@ INDEX_STRING = """<!DOCTYPE html>
 </body>
 </html>"""
 
-PAGES = ("home", "catalogue", "catalogue_indicator")
-
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> dash.Dash:
     """Build the Dash app for these settings (no work happens at import time)."""
@@ -48,7 +46,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.server.config["MIGDASH"] = context
     app.server.secret_key = settings.resolved_secret_key()
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
-    shell.import_pages(PAGES)
+    shell.import_pages()
     app.layout = shell.layout
     return app
 

@@ -26,3 +26,11 @@ def build_context(settings: Settings) -> AppContext:
 def get_context() -> AppContext:
     """The context of the app serving the current request."""
     return current_app.config["MIGDASH"]
+
+
+def get_snapshot():  # noqa: ANN201 - dashboard.queries.snapshot.Snapshot
+    """The cached data snapshot of the app serving the current request."""
+    from dashboard.queries.snapshot import get_snapshot as build
+
+    context = get_context()
+    return build(context.engine, context.catalog, context.settings)

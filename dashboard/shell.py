@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+import pkgutil
 from pathlib import Path
 
 import dash
@@ -17,14 +17,16 @@ SKIP_LINK = "skip-to-content"
 MAIN = "main-content"
 
 
-def import_pages(names: Iterable[str]) -> None:
+def import_pages() -> None:
     """Import page modules; each registers itself with dash.register_page on first import.
 
     Dash only looks up a page's ``layout`` itself when it scans a pages folder; pages imported
     explicitly (so that tests and several apps share one import) hand it over here.
     """
-    for name in names:
-        module = importlib.import_module(f"dashboard.pages.{name}")
+    import dashboard.pages
+
+    for info in sorted(pkgutil.iter_modules(dashboard.pages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"dashboard.pages.{info.name}")
         dash.page_registry[module.__name__]["layout"] = module.layout
 
 

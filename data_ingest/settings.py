@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     base_year: int = 2015
     target_year: int = 2030
     stale_after_years: int = Field(3, ge=0)
+    deadline_month: int = Field(3, ge=1, le=12, description="returns for year Y are due by this month of Y+1")
+    deadline_day: int = Field(31, ge=1, le=31)
     public_dashboard: bool = True
     load_sample_data: bool = Field(
         True, description="load sample_data/ on first start into an empty database"

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
 
 from dashboard.components.catalogue import LANGUAGE_NAMES, indicator_card
+from dashboard.components.filters import choice_links
 from dashboard.context import get_context
 from dashboard.queries import search_indicators
 
 dash.register_page(__name__, path="/catalogue", name="Catalogue", title="Indicator catalogue", nav_order=90)
 
 SEARCH = "catalogue-search"
-AREA = "catalogue-area"
-KIND = "catalogue-kind"
-LANG = "catalogue-lang"
+STATE = "catalogue-state"
+FILTERS = "catalogue-filters"
 RESULTS = "catalogue-results"
 COUNT = "catalogue-count"
 URL_SYNC = "catalogue-url-sync"
@@ -26,7 +26,11 @@ def layout(
     q: str | None = None, area: str | None = None, kind: str | None = None, lang: str | None = None, **_: str
 ) -> html.Div:
     catalog = get_context().catalog
-    lang = lang if lang in LANGUAGE_NAMES else "en"
+    state = {
+        "area": area if area in catalog.areas else "",
+        "kind": kind if kind in KINDS else "all",
+        "lang": lang if lang in LANGUAGE_NAMES else "en",
+    }
     return html.Div(
         [
             html.H1("Indicator catalogue"),
@@ -36,65 +40,21 @@ def layout(
             ),
             html.Div(
                 [
-                    html.Div(
-                        [
-                            html.Label("Search", htmlFor=SEARCH),
-                            dcc.Input(
-                                id=SEARCH,
-                                type="search",
-                                value=q or "",
-                                debounce=0.3,
-                                placeholder="name, code, SDG (e.g. 10.c), field…",
-                                autoComplete="off",
-                            ),
-                        ],
-                        className="control",
-                    ),
-                    html.Div(
-                        [
-                            html.Label("Thematic area", htmlFor=AREA),
-                            dcc.Dropdown(
-                                id=AREA,
-                                options=[{"label": "All areas", "value": ""}]
-                                + [
-                                    {"label": a.name.get(lang), "value": a.code}
-                                    for a in catalog.areas.values()
-                                ],
-                                value=area if area in catalog.areas else "",
-                                clearable=False,
-                                searchable=False,
-                            ),
-                        ],
-                        className="control",
-                    ),
-                    html.Fieldset(
-                        [
-                            html.Legend("Show"),
-                            dcc.RadioItems(
-                                id=KIND,
-                                options=[{"label": v, "value": k} for k, v in KINDS.items()],
-                                value=kind if kind in KINDS else "all",
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
-                    ),
-                    html.Fieldset(
-                        [
-                            html.Legend("Language"),
-                            dcc.RadioItems(
-                                id=LANG,
-                                options=[{"label": v, "value": k} for k, v in LANGUAGE_NAMES.items()],
-                                value=lang,
-                                inline=True,
-                            ),
-                        ],
-                        className="control",
+                    html.Label("Search", htmlFor=SEARCH),
+                    dcc.Input(
+                        id=SEARCH,
+                        type="search",
+                        value=q or "",
+                        debounce=0.3,
+                        autoComplete="off",
+                        placeholder="name, code, SDG (e.g. 10.c), field…",
                     ),
                 ],
-                className="filters",
+                className="control",
                 role="search",
             ),
+            dcc.Store(id=STATE, data=state),
+            html.Div(id=FILTERS, className="filters"),
             html.P(id=COUNT, role="status", className="result-count"),
             html.Div(id=RESULTS),
             html.Div(id=URL_SYNC, hidden=True),
@@ -102,9 +62,42 @@ def layout(
     )
 
 
-def render_results(query: str | None, area: str | None, kind: str | None, lang: str) -> tuple[list, str]:
-    """The indicator cards grouped by area, and a sentence saying how many were found."""
+def render(query: str | None, state: dict) -> tuple[list, list, str]:
+    """Filter links (keeping the search), indicator cards grouped by area, and a count."""
     catalog = get_context().catalog
+    area, kind, lang = state["area"], state["kind"], state["lang"]
+    params = {
+        "q": query or "",
+        "area": area,
+        "kind": "" if kind == "all" else kind,
+        "lang": "" if lang == "en" else lang,
+    }
+    filters = [
+        choice_links(
+            "Thematic area",
+            "area",
+            [("", "All areas")] + [(a.code, a.name.get(lang)) for a in catalog.areas.values()],
+            area,
+            path="/catalogue",
+            params=params,
+        ),
+        choice_links(
+            "Show",
+            "kind",
+            [("" if k == "all" else k, v) for k, v in KINDS.items()],
+            "" if kind == "all" else kind,
+            path="/catalogue",
+            params=params,
+        ),
+        choice_links(
+            "Language",
+            "lang",
+            [("" if k == "en" else k, v) for k, v in LANGUAGE_NAMES.items()],
+            "" if lang == "en" else lang,
+            path="/catalogue",
+            params=params,
+        ),
+    ]
     found = search_indicators(catalog, query=query, area=area or None, scored=None if kind == "all" else kind)
     sections = []
     for code, area_obj in catalog.areas.items():
@@ -121,31 +114,27 @@ def render_results(query: str | None, area: str | None, kind: str | None, lang: 
     count = f"{len(found)} of {total} indicators" if len(found) != total else f"All {total} indicators"
     if not found:
         sections = [html.P("No indicator matches. Try fewer words, or another area.", className="empty")]
-    return sections, count
+    return filters, sections, count
 
 
 @callback(
+    Output(FILTERS, "children"),
     Output(RESULTS, "children"),
     Output(COUNT, "children"),
     Input(SEARCH, "value"),
-    Input(AREA, "value"),
-    Input(KIND, "value"),
-    Input(LANG, "value"),
+    State(STATE, "data"),
 )
-def _update(query: str | None, area: str | None, kind: str | None, lang: str | None) -> tuple[list, str]:
-    return render_results(query, area, kind, lang or "en")
+def _update(query: str | None, state: dict) -> tuple[list, list, str]:
+    return render(query, state)
 
 
-# Keep the address bar in step with the filters (replaceState: no reload, no new history entry),
-# so the current view is a link that can be sent to a colleague.
+# Keep the address bar in step with the search box (replaceState: no reload, no new history
+# entry), so the current view is a link that can be sent to a colleague.
 clientside_callback(
     """
-    function(q, area, kind, lang) {
-        const params = new URLSearchParams();
-        if (q) params.set('q', q);
-        if (area) params.set('area', area);
-        if (kind && kind !== 'all') params.set('kind', kind);
-        if (lang && lang !== 'en') params.set('lang', lang);
+    function(q) {
+        const params = new URLSearchParams(window.location.search);
+        if (q) { params.set('q', q); } else { params.delete('q'); }
         const search = params.toString();
         window.history.replaceState(null, '', window.location.pathname + (search ? '?' + search : ''));
         return '';
@@ -153,7 +142,4 @@ clientside_callback(
     """,
     Output(URL_SYNC, "children"),
     Input(SEARCH, "value"),
-    Input(AREA, "value"),
-    Input(KIND, "value"),
-    Input(LANG, "value"),
 )

@@ -57,3 +57,22 @@ def page(browser):
     yield page
     context.close()
     assert errors == [], f"browser console errors: {errors}"
+
+
+def assert_accessible(page) -> None:
+    """axe-core (bundled with axe-playwright-python, no network): no critical or serious violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("critical", "serious")
+    ]
+    assert bad == [], "accessibility violations:\n" + "\n".join(bad)
+
+
+@pytest.fixture
+def check_accessible():
+    """The axe check as a fixture (test modules cannot import conftest under importlib mode)."""
+    return assert_accessible

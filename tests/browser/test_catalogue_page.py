@@ -35,6 +35,7 @@ def test_search_narrows_the_list_and_opens_the_indicator_url(live_server, page, 
     remittance = [i for i in catalog.indicators.values() if "10.c.1" in i.sdg_targets]
     assert remittance, "the catalogue should cover SDG 10.c.1 (remittance costs)"
     page.get_by_label("Search").fill("10.c.1")
+    page.get_by_label("Search").press("Enter")
     cards = page.locator(".indicator-card")
     expect(cards).to_have_count(len(remittance))
     expect(page).to_have_url(re.compile(r"/catalogue\?q=10\.c\.1$"))
@@ -71,3 +72,11 @@ def test_no_request_leaves_the_server(live_server, page):
     page.goto(f"{live_server}/")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert outside == []
+
+
+def test_catalogue_pages_are_accessible(live_server, page, check_accessible):
+    for path in ("/catalogue", "/catalogue/WORK-02"):
+        page.goto(f"{live_server}{path}")
+        expect(page.locator("h1")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        check_accessible(page)

@@ -1,0 +1,36 @@
+"""CSV and XLSX downloads of the data behind a table or chart (formula prefixes escaped)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+from dash import dcc, html
+
+from data_ingest.export import escape_frame
+
+
+def download_controls(prefix: str, what: str = "data") -> html.Div:
+    """Two buttons and a dcc.Download with ids PREFIX-csv, PREFIX-xlsx and PREFIX-download."""
+    return html.Div(
+        [
+            html.Button(
+                f"Download {what} (CSV)", id=f"{prefix}-csv", className="download-button", n_clicks=0
+            ),
+            html.Button(
+                f"Download {what} (XLSX)", id=f"{prefix}-xlsx", className="download-button", n_clicks=0
+            ),
+            dcc.Download(id=f"{prefix}-download"),
+        ],
+        className="downloads",
+    )
+
+
+def send_frame(frame: pd.DataFrame, basename: str, fmt: str) -> dict:
+    """The dcc.Download payload for a table, as CSV (UTF-8 with BOM, for Excel) or XLSX."""
+    safe = escape_frame(frame)
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        safe.to_excel(buffer, index=False, engine="openpyxl", sheet_name="data")
+        return dcc.send_bytes(buffer.getvalue(), f"{basename}.xlsx")
+    return dcc.send_bytes(safe.to_csv(index=False).encode("utf-8-sig"), f"{basename}.csv")
