@@ -78,7 +78,7 @@ def layout() -> html.Div:
                         [
                             "migdash is open-source software. Figures of the bundled sample data are "
                             "fictional. ",
-                            dcc.Link("How status and trend are computed", href="/catalogue"),
+                            dcc.Link("How status and trend are computed", href="/methodology"),
                         ]
                     ),
                 ],
