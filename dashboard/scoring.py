@@ -124,6 +124,16 @@ class Rule:
     parity: float | None = None
     worst: float | None = None
 
+    @classmethod
+    def of(cls, indicator: object) -> Rule:
+        """The rule of a catalogue indicator (anything with these six attributes)."""
+        return cls(
+            **{
+                name: getattr(indicator, name)
+                for name in ("direction", "target", "green", "red", "parity", "worst")
+            }
+        )
+
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction {self.direction!r} is not one of {', '.join(DIRECTIONS)}")

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .catalog import TOTAL, Catalog, Indicator
+from .catalog import TOTAL, Catalog
 from .models import IndicatorValue, Municipality, RawValue, ReturnRecord
 from .settings import Settings
 
@@ -60,22 +60,9 @@ def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def rule_of(ind: Indicator):  # noqa: ANN201 - dashboard.scoring.Rule
-    from dashboard.scoring import Rule
-
-    return Rule(
-        direction=ind.direction,
-        target=ind.target,
-        green=ind.green,
-        red=ind.red,
-        parity=ind.parity,
-        worst=ind.worst,
-    )
-
-
 def with_status_and_trend(frame: pd.DataFrame, catalog: Catalog, settings: Settings) -> pd.DataFrame:
     """Status of each total value, and the trend of its series as of that year (METHODOLOGY.md)."""
-    from dashboard.scoring import status, trend
+    from dashboard.scoring import Rule, status, trend
 
     frame = frame.sort_values(["municipality_code", "indicator_code", "disaggregation", "year"])
     statuses, trends = [], []
@@ -89,7 +76,7 @@ def with_status_and_trend(frame: pd.DataFrame, catalog: Catalog, settings: Setti
                 statuses.append(None)
                 trends.append(None)
                 continue
-            rule = rule_of(ind)
+            rule = Rule.of(ind)
             statuses.append(None if not ind.scored else str(status(None if pd.isna(value) else value, rule)))
             result = trend(
                 years[: i + 1],

@@ -347,16 +347,6 @@ def recompute(*, engine: Engine, catalog: Catalog) -> int:
         return int(session.scalar(select(func.count()).select_from(IndicatorValue)) or 0)
 
 
-REGISTER_COLUMNS = (
-    "country_code",
-    "country_name",
-    "region_code",
-    "region_name",
-    "municipality_code",
-    "municipality_name",
-)
-
-
 def import_municipalities(*, session: Session, frame: pd.DataFrame) -> tuple[int, int]:
     """Add or update municipalities from a register table; returns (added, updated).
 

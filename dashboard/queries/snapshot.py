@@ -69,14 +69,7 @@ class Snapshot:
 
 
 def rule_of(ind: Indicator) -> Rule:
-    return Rule(
-        direction=ind.direction,
-        target=ind.target,
-        green=ind.green,
-        red=ind.red,
-        parity=ind.parity,
-        worst=ind.worst,
-    )
+    return Rule.of(ind)
 
 
 _cache: dict[tuple, Snapshot] = {}
