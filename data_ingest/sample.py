@@ -3,6 +3,7 @@ return validated and stored exactly as an upload would be)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,14 @@ def sample_returns(folder: Path = SAMPLE_DIR) -> list[Path]:
     return sorted(p for p in (folder / "returns").iterdir() if p.suffix.lower() in RETURN_SUFFIXES)
 
 
+def date_sent(path: Path) -> dt.datetime | None:
+    """Sample file names start with the date the return was sent ("2016-03-14_XAA-001_...")."""
+    try:
+        return dt.datetime.strptime(path.name[:10], "%Y-%m-%d").replace(hour=9)
+    except ValueError:
+        return None
+
+
 def load_sample_data(
     *, engine: Engine, catalog: Catalog, settings: Settings, folder: Path = SAMPLE_DIR
 ) -> SampleLoad:
@@ -57,6 +66,7 @@ def load_sample_data(
             filename=path.name,
             uploader="sample-data",
             accept_warnings=True,
+            received_at=date_sent(path),
         )
         if outcome.status == "accepted":
             result.accepted += 1

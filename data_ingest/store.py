@@ -155,8 +155,11 @@ def ingest(
     uploader: str = "",
     accept_warnings: bool = False,
     default_year: int | None = None,
+    received_at: dt.datetime | None = None,
 ) -> Outcome:
     """Validate and store one file, all or nothing.
+
+    ``received_at`` back-dates the submission (loading historical returns); default: now.
 
     - identical bytes already received: nothing stored, status "duplicate";
     - errors: recorded as a rejected submission with its report, no data changed;
@@ -198,6 +201,7 @@ def ingest(
             else str(path),
             original_filename=filename[:500],
             uploader=uploader,
+            received_at=received_at or utcnow(),
             status=status,
             layout=report.layout,
             report=report.to_dict(),

@@ -14,7 +14,12 @@ from dashboard.live_server import running_server
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
 PAGES = {
-    "home": "/",
+    "overview": "/",
+    "scorecard": "/scorecard?municipality=XAA-001",
+    "indicator": "/indicator?code=WORK-01",
+    "compare": "/compare",
+    "coverage": "/coverage",
+    "upload": "/upload",
     "catalogue": "/catalogue",
     "catalogue-indicator": "/catalogue/WORK-02",
 }
@@ -34,6 +39,7 @@ def main() -> int:
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
             page.wait_for_timeout(500)
+            page.wait_for_timeout(1000)  # charts finish drawing
             page.screenshot(path=OUT / f"{name}.png")
             print(f"saved docs/screenshots/{name}.png")
         browser.close()
