@@ -141,7 +141,7 @@ def validate_file(
         # Blank breakdown cells are simply not reported; a blank total is kept as "not reported".
         # Excel errors and formulas without a saved result read as blank but must be reported.
         marked = set(sheet.error_cells) | set(sheet.uncached_formulas)
-        blank = frame["cell"].map(lambda v: v is None or (isinstance(v, str) and not v.strip()))
+        blank = frame["cell"].map(_is_blank).astype(bool)
         if marked:
             cells = zip(frame["row"] - 1, frame["col0"], strict=True)
             blank &= np.array([cell not in marked for cell in cells], dtype=bool)
@@ -191,6 +191,13 @@ def validate_file(
         "sheet": table.sheet,
     }
     return prepared
+
+
+def _is_blank(value: object) -> bool:
+    """An empty cell: None, or NaN where pandas typed a column (all-number or all-text columns)."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA
 
 
 def _issue_at(code: str, sheet: str, row: pd.Series | tuple, **kw) -> Issue:

@@ -69,7 +69,8 @@ def search_input(
                 value=value,
                 placeholder=placeholder,
                 autoComplete="off",
-                debounce=True,
+                # A short debounce: choosing a suggestion (mouse or keyboard) acts without Enter.
+                debounce=0.4,
             ),
             html.Datalist([html.Option(value=v, label=t) for v, t in options], id=f"{id}-options"),
         ],

@@ -297,3 +297,20 @@ def test_register_import_updates_and_matches_other_names(engine, catalog, settin
             session.scalar(select(Municipality.population_band).where(Municipality.code == "XAA-002"))
             == ">250k"
         )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {("population_total", "total"): 12500, ("datasets_core_total", "total"): 10},  # numbers only
+        {("ldp_includes_migration", "total"): "yes", ("migration_budget_line", "total"): "no"},  # text only
+        {("ldp_includes_migration", "total"): 1, ("migration_budget_line", "total"): 0},  # yes/no as 1/0
+    ],
+    ids=["numbers-only", "text-only", "yes-no-as-numbers"],
+)
+def test_template_with_one_kind_of_value_is_accepted(engine, catalog, settings, values):
+    """Regression: blank cells of a typed column are NaN, not None; they must still count as blank."""
+    data, _ = filled_template(catalog, values)
+    outcome = ingest(engine=engine, catalog=catalog, settings=settings, data=data, filename="a.xlsx")
+    assert outcome.status == "accepted", outcome.report.to_text()
+    assert outcome.report.summary["values"] == len(values)
