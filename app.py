@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.index_string = INDEX_STRING
     app.server.config["MIGDASH"] = context
     app.server.secret_key = settings.resolved_secret_key()
-    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
+    # Uploads travel base64-encoded inside Dash's JSON (4/3 of the file) plus some envelope.
+    app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024 * 4 / 3) + 1024 * 1024
     shell.import_pages()
     app.layout = shell.layout
     return app

@@ -191,8 +191,11 @@ def ingest(
             return Outcome("needs-confirmation", prepared)
         path = archive_file(settings, prepared.sha256, data)
         status = "accepted" if report.ok else "rejected"
+        # A file about one municipality and year is filed under it, accepted or not (coverage page).
         single = (
-            prepared.rows[["municipality_id", "year"]].drop_duplicates() if status == "accepted" else None
+            prepared.rows[["municipality_id", "year"]].dropna().drop_duplicates()
+            if len(prepared.rows)
+            else None
         )
         submission = Submission(
             sha256=prepared.sha256,

@@ -69,8 +69,9 @@ def search_input(
                 value=value,
                 placeholder=placeholder,
                 autoComplete="off",
-                # A short debounce: choosing a suggestion (mouse or keyboard) acts without Enter.
-                debounce=0.4,
+                # The value is sent on Enter or when leaving the box: a timed debounce would let a
+                # quick click on a button act on the previous value.
+                debounce=True,
             ),
             html.Datalist([html.Option(value=v, label=t) for v, t in options], id=f"{id}-options"),
         ],

@@ -18,8 +18,13 @@ GRAPH_CONFIG = {
 
 def base_layout(**extra: object) -> dict:
     """Common layout: readable font, no plotly branding, room for labels."""
-    return {"font": {"family": FONT, "size": 13}, "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
-            "plot_bgcolor": "#ffffff", "paper_bgcolor": "#ffffff", **extra}
+    return {
+        "font": {"family": FONT, "size": 13},
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "plot_bgcolor": "#ffffff",
+        "paper_bgcolor": "#ffffff",
+        **extra,
+    }
 
 
 __all__ = ["GRAPH_CONFIG", "LINE_COLOURS", "STATUS_COLOURS", "STATUS_ORDER", "base_layout"]
