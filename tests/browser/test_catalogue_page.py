@@ -75,7 +75,7 @@ def test_no_request_leaves_the_server(live_server, page):
 
 
 def test_catalogue_pages_are_accessible(live_server, page, check_accessible):
-    for path in ("/catalogue", "/catalogue/WORK-02"):
+    for path in ("/catalogue", "/catalogue/WORK-02", "/methodology"):
         page.goto(f"{live_server}{path}")
         expect(page.locator("h1")).to_be_visible()
         page.wait_for_load_state("networkidle")
