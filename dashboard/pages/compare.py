@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import choice_links
 from dashboard.context import get_context, get_snapshot
 from dashboard.figures import GRAPH_CONFIG
@@ -199,32 +199,8 @@ def download_frame(what: str, params: dict | None) -> tuple[pd.DataFrame, str]:
     return ranking, f"compare-ranking{suffix}"
 
 
-def _send(what: str, params: dict | None) -> dict:
-    fmt = "xlsx" if str(ctx.triggered_id).endswith("-xlsx") else "csv"
-    frame, name = download_frame(what, params)
-    return send_frame(frame, name, fmt)
-
-
-@callback(
-    Output(f"{HEATMAP_DOWNLOAD}-download", "data"),
-    Input(f"{HEATMAP_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{HEATMAP_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download_heatmap(_csv: int, _xlsx: int, params: dict | None) -> dict:
-    return _send("heatmap", params)
-
-
-@callback(
-    Output(f"{RANKING_DOWNLOAD}-download", "data"),
-    Input(f"{RANKING_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{RANKING_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download_ranking(_csv: int, _xlsx: int, params: dict | None) -> dict:
-    return _send("ranking", params)
+register_download(HEATMAP_DOWNLOAD, STATE, lambda params: download_frame("heatmap", params))
+register_download(RANKING_DOWNLOAD, STATE, lambda params: download_frame("ranking", params))
 
 
 @callback(

@@ -4,13 +4,14 @@ the submission's validation report), the reporting rate per year and country, an
 from __future__ import annotations
 
 import calendar
+import functools
 from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import dcc, html
 
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import choice_links, href
 from dashboard.context import get_context, get_snapshot
 from dashboard.figures import GRAPH_CONFIG
@@ -428,18 +429,5 @@ def download_frame(which: str, state: dict) -> tuple[pd.DataFrame, str]:
     return out, f"chase-list-{state['year']}{suffix}"
 
 
-def _download(_csv: int, _xlsx: int, state: dict) -> dict:
-    trigger = ctx.triggered_id or ""
-    which, _, fmt = trigger.rpartition("-")
-    frame, name = download_frame(which, state)
-    return send_frame(frame, name, fmt)
-
-
 for _prefix in (MATRIX_DOWNLOAD, RATES_DOWNLOAD, CHASE_DOWNLOAD):
-    callback(
-        Output(f"{_prefix}-download", "data"),
-        Input(f"{_prefix}-csv", "n_clicks"),
-        Input(f"{_prefix}-xlsx", "n_clicks"),
-        State(STATE, "data"),
-        prevent_initial_call=True,
-    )(_download)
+    register_download(_prefix, STATE, functools.partial(download_frame, _prefix))

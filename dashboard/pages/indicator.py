@@ -8,10 +8,10 @@ The view lives in the URL: ?code=WORK-01&municipalities=XAA-001,XAA-003&disaggre
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard.components.catalogue import direction_text, indicator_link, readable_formula, sdg_chips
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import choice_links, href, search_input
 from dashboard.components.status import status_badge, trend_badge
 from dashboard.context import get_context, get_snapshot
@@ -361,21 +361,13 @@ def _go(text: str | None, state: dict | None):
     return target, ""
 
 
-def chart_download(state: dict, fmt: str) -> dict:
-    catalog = get_context().catalog
-    ind = catalog.indicators[state["code"]]
-    frame = q.chart_frame(get_snapshot(), ind, state["codes"], state.get("disaggregation") or TOTAL)
-    return send_frame(q.download_frame(frame), f"{ind.code}-values", fmt)
-
-
-@callback(
-    Output(f"{CHART_DOWNLOAD}-download", "data"),
-    Input(f"{CHART_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{CHART_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download(_csv: int, _xlsx: int, state: dict):
+def chart_table(state: dict | None) -> tuple | None:
+    """The chart's data as a table to download, or None before an indicator is chosen."""
     if not state or not state.get("code"):
-        return no_update
-    return chart_download(state, "xlsx" if ctx.triggered_id == f"{CHART_DOWNLOAD}-xlsx" else "csv")
+        return None
+    ind = get_context().catalog.indicators[state["code"]]
+    frame = q.chart_frame(get_snapshot(), ind, state["codes"], state.get("disaggregation") or TOTAL)
+    return q.download_frame(frame), f"{ind.code}-values"
+
+
+register_download(CHART_DOWNLOAD, STATE, chart_table)

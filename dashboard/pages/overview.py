@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import dcc, html
 
 from dashboard.components.catalogue import indicator_link
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import choice_links, href
 from dashboard.context import get_context, get_snapshot
 from dashboard.figures import GRAPH_CONFIG
@@ -338,29 +338,7 @@ def download_frame(what: str, country: str | None) -> tuple[pd.DataFrame, str]:
     return frame, f"indicator-ranking-{year}{suffix}"
 
 
-def _send(what: str, state: dict | None) -> dict:
-    fmt = "xlsx" if str(ctx.triggered_id).endswith("-xlsx") else "csv"
-    frame, name = download_frame(what, (state or {}).get("country"))
-    return send_frame(frame, name, fmt)
-
-
-@callback(
-    Output(f"{AREA_DOWNLOAD}-download", "data"),
-    Input(f"{AREA_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{AREA_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
+register_download(AREA_DOWNLOAD, STATE, lambda state: download_frame("areas", (state or {}).get("country")))
+register_download(
+    RANKING_DOWNLOAD, STATE, lambda state: download_frame("ranking", (state or {}).get("country"))
 )
-def _download_areas(_csv: int, _xlsx: int, state: dict | None) -> dict:
-    return _send("areas", state)
-
-
-@callback(
-    Output(f"{RANKING_DOWNLOAD}-download", "data"),
-    Input(f"{RANKING_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{RANKING_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download_ranking(_csv: int, _xlsx: int, state: dict | None) -> dict:
-    return _send("ranking", state)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard.components.catalogue import indicator_link
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import choice_links, href, search_input
 from dashboard.components.status import status_badge, trend_badge
 from dashboard.context import get_context, get_snapshot
@@ -418,45 +418,26 @@ def _go(text: str | None):
     return target, ""
 
 
-def table_download(state: dict, fmt: str) -> dict:
+def scorecard_download(state: dict | None) -> tuple | None:
+    if not state or not state.get("municipality"):
+        return None
     catalog = get_context().catalog
     snapshot = get_snapshot()
     code = state["municipality"]
     sources = q.sources_of(get_context().engine, catalog, snapshot, code)
     table = q.scorecard_table(snapshot, catalog, code, compare=state.get("compare"), sources=sources)
-    return send_frame(q.download_frame(table), f"scorecard-{code}", fmt)
+    return q.download_frame(table), f"scorecard-{code}"
 
 
-def history_download(state: dict, fmt: str) -> dict:
+def history_download(state: dict | None) -> tuple | None:
+    if not state or not state.get("municipality"):
+        return None
     catalog = get_context().catalog
     snapshot = get_snapshot()
     code = state["municipality"]
     completeness = q.completeness_of(get_context().engine, catalog, snapshot, code)
-    history = q.reporting_history(snapshot, code, completeness)
-    return send_frame(history, f"reporting-history-{code}", fmt)
+    return q.reporting_history(snapshot, code, completeness), f"reporting-history-{code}"
 
 
-@callback(
-    Output(f"{TABLE_DOWNLOAD}-download", "data"),
-    Input(f"{TABLE_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{TABLE_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download_table(_csv: int, _xlsx: int, state: dict):
-    if not state or not state.get("municipality"):
-        return no_update
-    return table_download(state, "xlsx" if ctx.triggered_id == f"{TABLE_DOWNLOAD}-xlsx" else "csv")
-
-
-@callback(
-    Output(f"{HISTORY_DOWNLOAD}-download", "data"),
-    Input(f"{HISTORY_DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{HISTORY_DOWNLOAD}-xlsx", "n_clicks"),
-    State(STATE, "data"),
-    prevent_initial_call=True,
-)
-def _download_history(_csv: int, _xlsx: int, state: dict):
-    if not state or not state.get("municipality"):
-        return no_update
-    return history_download(state, "xlsx" if ctx.triggered_id == f"{HISTORY_DOWNLOAD}-xlsx" else "csv")
+register_download(TABLE_DOWNLOAD, STATE, scorecard_download)
+register_download(HISTORY_DOWNLOAD, STATE, history_download)

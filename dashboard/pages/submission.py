@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html
+from dash import dcc, html
 
-from dashboard.components.downloads import download_controls, send_frame
+from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import href
 from dashboard.context import get_context
 from dashboard.queries.coverage import submission_detail
@@ -235,15 +235,13 @@ def _returns_table(returns: list[dict[str, Any]]) -> html.Table:
     )
 
 
-@callback(
-    Output(f"{DOWNLOAD}-download", "data"),
-    Input(f"{DOWNLOAD}-csv", "n_clicks"),
-    Input(f"{DOWNLOAD}-xlsx", "n_clicks"),
-    State(ID_STORE, "data"),
-    prevent_initial_call=True,
-)
-def _download(_csv: int, _xlsx: int, submission_id: int) -> dict:
+def problems_table(submission_id: int | None) -> tuple | None:
+    if submission_id is None:
+        return None
     detail = submission_detail(get_context().engine, int(submission_id))
-    frame = issues_frame(issue_rows(detail["report"] if detail else {}))
-    fmt = "xlsx" if ctx.triggered_id == f"{DOWNLOAD}-xlsx" else "csv"
-    return send_frame(frame, f"submission-{submission_id}-problems", fmt)
+    return issues_frame(
+        issue_rows(detail["report"] if detail else {})
+    ), f"submission-{submission_id}-problems"
+
+
+register_download(DOWNLOAD, ID_STORE, problems_table)

@@ -360,15 +360,16 @@ def test_page_handles_unknown_codes_context_figures_and_empty_breakdowns(request
 
 
 def test_downloads_open_with_pandas_and_openpyxl(request_context):
+    from dashboard.components.downloads import send_frame
     from dashboard.pages import indicator
 
     state = {"code": "WORK-01", "codes": ["XAA-001", "XAA-003"], "disaggregation": "total"}
-    csv = indicator.chart_download(state, "csv")
+    csv = send_frame(*indicator.chart_table(state), "csv")
     frame = pd.read_csv(io.BytesIO(base64.b64decode(csv["content"])), encoding="utf-8-sig")
     expected_rows = sum(len(work01_by_hand(c)) for c in ("XAA-001", "XAA-003")) + 2  # + 2022 extract
     assert len(frame) == expected_rows
     assert set(frame.columns) >= {"municipality_code", "year", "value", "unit", "missing_reason"}
-    xlsx = indicator.chart_download(state, "xlsx")
+    xlsx = send_frame(*indicator.chart_table(state), "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))["data"]
     assert sheet.max_row == expected_rows + 1
 

@@ -428,21 +428,22 @@ def test_sparkline_is_a_compact_static_line(catalog):
 
 
 def test_downloads_open_with_pandas_and_openpyxl(request_context, catalog):
+    from dashboard.components.downloads import send_frame
     from dashboard.pages import scorecard
 
     raw = template_values(sample_file("XAA-001", 2024))
     work01 = float(raw["migrants_employed"]["total"]) / float(raw["migrants_working_age"]["total"]) * 100
     state = {"municipality": "XAA-001", "compare": "XAA-003"}
-    csv = scorecard.table_download(state, "csv")
+    csv = send_frame(*scorecard.scorecard_download(state), "csv")
     assert csv["filename"] == "scorecard-XAA-001.csv"
     frame = pd.read_csv(io.BytesIO(base64.b64decode(csv["content"])), encoding="utf-8-sig")
     assert len(frame) == len(catalog.indicators)
     assert frame.set_index("indicator").loc["WORK-01", "value"] == pytest.approx(work01)
     assert "peer_value" in frame.columns
-    xlsx = scorecard.table_download(state, "xlsx")
+    xlsx = send_frame(*scorecard.scorecard_download(state), "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(xlsx["content"])))["data"]
     assert sheet.max_row == len(catalog.indicators) + 1
-    history = scorecard.history_download(state, "csv")
+    history = send_frame(*scorecard.history_download(state), "csv")
     years = pd.read_csv(io.BytesIO(base64.b64decode(history["content"])), encoding="utf-8-sig")
     assert list(years["year"]) == list(range(2015, 2025))
 
