@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import time
 from pathlib import Path
 
@@ -15,37 +14,10 @@ import pandas as pd
 import pytest
 
 from data_ingest.catalog import load_catalog
-from data_ingest.settings import DEFAULT_CATALOG, PROJECT_ROOT, Settings
+from data_ingest.settings import DEFAULT_CATALOG, PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "sample_data"
 COUNTRY = "XAA"
-
-
-def sample_settings(tmp_path_factory) -> Settings:
-    """The same shared, read-only XAA data folder as tests/dashboard/test_scorecard.py builds (the
-    whole sample register, the sample returns of country XAA); built by whichever runs first."""
-    from data_ingest.db import make_engine, upgrade
-    from data_ingest.sample import load_sample_data
-
-    root = tmp_path_factory.getbasetemp() / "dashboard-sample-xaa"
-    settings = Settings(data_dir=root / "var", secret_key="test", load_sample_data=False)
-    if not (root / "loaded").exists():
-        shutil.rmtree(root, ignore_errors=True)
-        folder = root / "sample"
-        (folder / "returns").mkdir(parents=True)
-        shutil.copy(SAMPLE / "municipalities.csv", folder / "municipalities.csv")
-        for path in (SAMPLE / "returns").iterdir():
-            if f"_{COUNTRY}" in path.name:
-                shutil.copy(path, folder / "returns" / path.name)
-        engine = make_engine(settings)
-        upgrade(engine)
-        result = load_sample_data(
-            engine=engine, catalog=load_catalog(settings.catalog), settings=settings, folder=folder
-        )
-        assert not result.rejected
-        engine.dispose()
-        (root / "loaded").touch()
-    return settings
 
 
 def template_values(path: Path) -> dict[str, dict[str, object]]:
@@ -104,8 +76,8 @@ def find(component, id_: str):
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    return sample_settings(tmp_path_factory)
+def settings(xaa_sample_settings):
+    return xaa_sample_settings
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import shutil
 import time
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from data_ingest.catalog import load_catalog
-from data_ingest.settings import DEFAULT_CATALOG, PROJECT_ROOT, Settings
+from data_ingest.settings import DEFAULT_CATALOG, PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "sample_data"
 COUNTRY = "XAA"
@@ -25,33 +24,6 @@ MARKERS = {"", "..", ":", "-", "--", "c", "z", "n/a", "s.o.", "n.d."}
 
 
 # --- test data: the XAA sample returns, loaded once per session by the real loader -------------
-
-
-def sample_settings(tmp_path_factory) -> Settings:
-    """A data folder with the whole sample register and the sample returns of country XAA (shared,
-    read-only, by the scorecard and indicator tests: built by whichever runs first)."""
-    from data_ingest.db import make_engine, upgrade
-    from data_ingest.sample import load_sample_data
-
-    root = tmp_path_factory.getbasetemp() / "dashboard-sample-xaa"
-    settings = Settings(data_dir=root / "var", secret_key="test", load_sample_data=False)
-    if not (root / "loaded").exists():
-        shutil.rmtree(root, ignore_errors=True)
-        folder = root / "sample"
-        (folder / "returns").mkdir(parents=True)
-        shutil.copy(SAMPLE / "municipalities.csv", folder / "municipalities.csv")
-        for path in (SAMPLE / "returns").iterdir():
-            if f"_{COUNTRY}" in path.name:
-                shutil.copy(path, folder / "returns" / path.name)
-        engine = make_engine(settings)
-        upgrade(engine)
-        result = load_sample_data(
-            engine=engine, catalog=load_catalog(settings.catalog), settings=settings, folder=folder
-        )
-        assert not result.rejected
-        engine.dispose()
-        (root / "loaded").touch()
-    return settings
 
 
 def template_values(path: Path) -> dict[str, dict[str, object]]:
@@ -108,8 +80,8 @@ def find(component, id_: str):
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    return sample_settings(tmp_path_factory)
+def settings(xaa_sample_settings):
+    return xaa_sample_settings
 
 
 @pytest.fixture(scope="module")
