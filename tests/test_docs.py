@@ -72,3 +72,11 @@ def test_every_issue_code_is_documented():
     text = (DOCS / "issue-codes.md").read_text(encoding="utf-8")
     missing = [code for code in ISSUE_TYPES if f"`{code}`" not in text]
     assert missing == []
+
+
+def test_every_setting_is_in_the_readme():
+    from data_ingest.settings import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in Settings.model_fields if f"MIGDASH_{name.upper()}" not in readme]
+    assert missing == []
