@@ -42,9 +42,9 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import logging
 import os
-import pickle
 import posixpath
 import pyexpat
 import re
@@ -1196,8 +1196,28 @@ def _calamine_worker(data: bytes, max_cells: int) -> tuple[Any, ...]:
         return (kind, f"{type(exc).__name__}: {exc}"[:500])
 
 
+_DATE_TAGS = {"date": datetime.date, "datetime": datetime.datetime, "time": datetime.time}
+
+
+def _encode_cell(value: object) -> dict:
+    """JSON for the cell types calamine returns besides str, numbers, bool and None."""
+    if isinstance(value, datetime.timedelta):
+        return {"timedelta": value.total_seconds()}
+    for tag in ("datetime", "date", "time"):  # datetime before date: it is a date too
+        if isinstance(value, _DATE_TAGS[tag]):
+            return {tag: value.isoformat()}
+    raise TypeError(f"cannot send a {type(value).__name__} from the reader process")
+
+
+def _decode_cell(obj: dict) -> object:
+    ((tag, value),) = obj.items()
+    if tag == "timedelta":
+        return datetime.timedelta(seconds=float(value))
+    return _DATE_TAGS[tag].fromisoformat(value)
+
+
 def _child_main() -> None:
-    """Entry point of the child process: limits, stdin -> calamine -> pickled result on stdout."""
+    """Entry point of the child process: limits, stdin -> calamine -> JSON result on stdout."""
     max_cells, max_memory = int(sys.argv[2]), int(sys.argv[3])
     try:
         import resource
@@ -1208,7 +1228,7 @@ def _child_main() -> None:
         pass
     data = sys.stdin.buffer.read()
     result = _calamine_worker(data, max_cells)
-    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.write(json.dumps(result, default=_encode_cell).encode("utf-8"))
     sys.stdout.flush()
 
 
@@ -1278,8 +1298,9 @@ class _CalamineRun:
             logger.error("reader process failed (exit %s): %s", code, err[-2000:].decode("utf-8", "replace"))
             raise _corrupt(self.kind)
         try:
-            return pickle.loads(out)
-        except Exception as exc:
+            # JSON, never pickle: the child parses hostile files, so what it sends back is data only.
+            return json.loads(out, object_hook=_decode_cell)
+        except (ValueError, TypeError, KeyError) as exc:
             raise _corrupt(self.kind) from exc
 
     def close(self) -> None:

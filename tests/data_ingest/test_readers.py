@@ -671,3 +671,24 @@ def test_targeted_scan_agrees_with_the_full_parse(rows, separator):
         full.found.uncached,
         full.found.hidden_rows,
     )
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        datetime.date(2024, 3, 1),
+        datetime.datetime(2024, 3, 1, 12, 30, 5),
+        datetime.time(23, 59, 58),
+        datetime.timedelta(days=1, seconds=3.5),
+    ],
+)
+def test_child_process_result_is_plain_json(cell):
+    """The reader child parses hostile files, so it sends data back as JSON, never as pickle."""
+    import json
+
+    from data_ingest.readers import _decode_cell, _encode_cell
+
+    encoded = json.dumps(["ok", [["Sheet", [[cell, "x", 1.5, None, True]]]]], default=_encode_cell)
+    decoded = json.loads(encoded, object_hook=_decode_cell)
+    assert decoded == ["ok", [["Sheet", [[cell, "x", 1.5, None, True]]]]]
+    assert type(decoded[1][0][1][0][0]) is type(cell)
