@@ -12,6 +12,7 @@ import difflib
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -415,17 +416,25 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
     parts = present[present["disaggregation"] != TOTAL].merge(
         totals[[*key, "value"]], on=key, suffixes=("", "_whole")
     )
-    for row in parts[parts["value"] > parts["value_whole"] * (1 + 1e-9)].itertuples():
-        issues.append(
-            _issue_at(
-                "part-larger-than-whole",
-                sheet,
-                row,
-                field=_label(labels, row),
-                value=row.value,
-                detail=f"its total ({row.value_whole:g})",
+
+    def flag(pairs: pd.DataFrame, whole_label: Callable[[Any], str]) -> pd.DataFrame:
+        """Report every part above its whole; return those rows."""
+        over = pairs[pairs["value"] > pairs["value_whole"] * (1 + 1e-9)]
+        for row in over.itertuples():
+            detail = f"{whole_label(row)} ({row.value_whole:g})"
+            issues.append(
+                _issue_at(
+                    "part-larger-than-whole",
+                    sheet,
+                    row,
+                    field=_label(labels, row),
+                    value=row.value,
+                    detail=detail,
+                )
             )
-        )
+        return over
+
+    flag(parts, lambda row: "its total")
     pairs = pd.DataFrame(
         [(c, r.part_of) for c, r in catalog.raw_fields.items() if r.part_of], columns=["raw_field", "whole"]
     )
@@ -437,17 +446,7 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
         ),
         on=["municipality_id", "year", "whole", "disaggregation"],
     )
-    for row in with_whole[with_whole["value"] > with_whole["value_whole"] * (1 + 1e-9)].itertuples():
-        issues.append(
-            _issue_at(
-                "part-larger-than-whole",
-                sheet,
-                row,
-                field=_label(labels, row),
-                value=row.value,
-                detail=f"{labels[row.whole]} ({row.value_whole:g})",
-            )
-        )
+    for row in flag(with_whole, lambda row: labels[row.whole]).itertuples():
         explained.add((row.municipality_id, row.year, row.raw_field))
         explained.add((row.municipality_id, row.year, row.whole))
     return explained

@@ -684,12 +684,14 @@ def _xml_parser(start: Callable[..., None], end: Callable[..., None] | None = No
     return parser
 
 
-def _parse_xml(chunks: Iterator[bytes] | list[bytes], parser: Any, kind: str) -> bool:
-    """Feed chunks to a parser made by _xml_parser. True if parsing was stopped early on purpose."""
+def _parse_xml(chunks: Iterator[bytes] | list[bytes], parser: Any, kind: str, *, final: bool = True) -> bool:
+    """Feed chunks to a parser made by _xml_parser. True if parsing was stopped early on purpose.
+    ``final=False`` for a document's first bytes only, which must not be checked for completeness."""
     try:
         for chunk in chunks:
             parser.Parse(chunk, False)
-        parser.Parse(b"", True)
+        if final:
+            parser.Parse(b"", True)
     except _StopParsing:
         return True
     except _UnsafeXml as exc:
@@ -819,19 +821,7 @@ def _read_head(head: bytes, kind: str) -> tuple[tuple[int, int] | None, set[int]
             state["reached"] = True
             raise _StopParsing
 
-    parser = _xml_parser(start)
-    try:
-        parser.Parse(bytes(head), False)
-    except _StopParsing:
-        pass
-    except _UnsafeXml as exc:
-        raise _corrupt(
-            kind,
-            "It contains a document type declaration, which spreadsheets never have, "
-            "so it was not read, for safety.",
-        ) from exc
-    except pyexpat.ExpatError as exc:
-        raise _corrupt(kind, "Part of its content is not valid.") from exc
+    _parse_xml([bytes(head)], _xml_parser(start), kind, final=False)
     return state["dimension"], hidden_columns, state["reached"]
 
 
