@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
@@ -21,12 +22,14 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 SUBMISSION_STATUSES = ("accepted", "rejected", "superseded")
 RETURN_STATUSES = ("current", "superseded")
+ROLES = ("admin", "programme", "local", "viewer")
 
 
 def utcnow() -> dt.datetime:
@@ -156,3 +159,45 @@ class IndicatorValue(Base):
     missing_reason: Mapped[str | None] = mapped_column(String(200))
     return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"))
     computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+user_municipalities = Table(
+    "user_municipalities",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("municipality_id", ForeignKey("municipalities.id"), primary_key=True),
+)
+
+
+class User(Base):
+    """Someone who logs in. ``local`` users are bound to the municipalities they report for."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # consecutive, reset by a success
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # Bumped when the password, role or access changes: sessions carrying an older number end.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    municipalities: Mapped[list[Municipality]] = relationship(secondary=user_municipalities)
+
+
+class AuditEvent(Base):
+    """Who did what, when and from where: logins, uploads, refusals, account changes."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # user name, "anonymous" or "cli:<system user>"
+    action: Mapped[str] = mapped_column(String(32), index=True)  # one of data_ingest.audit.ACTIONS
+    target: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -30,7 +30,22 @@ class Settings(BaseSettings):
     stale_after_years: int = Field(3, ge=0)
     deadline_month: int = Field(3, ge=1, le=12, description="returns for year Y are due by this month of Y+1")
     deadline_day: int = Field(31, ge=1, le=31)
-    public_dashboard: bool = True
+    public_dashboard: bool = Field(
+        True, description="anonymous visitors may read the dashboard (uploading always needs a login)"
+    )
+    session_hours: float = Field(
+        8.0, gt=0, description="a login ends after this many hours without a request"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="consecutive wrong passwords before an account locks"
+    )
+    login_lockout_minutes: float = Field(15.0, gt=0, description="how long a locked account stays locked")
+    secure_cookies: bool = Field(
+        False, description="send the session cookie over HTTPS only (set it behind TLS)"
+    )
+    proxy_hops: int = Field(
+        0, ge=0, description="reverse proxies in front whose X-Forwarded-For/-Proto/-Host headers are trusted"
+    )
     load_sample_data: bool = Field(
         True, description="load sample_data/ on first start into an empty database"
     )

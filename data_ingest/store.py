@@ -19,6 +19,8 @@ import pandas as pd
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
+from .accounts import Principal
+from .audit import record
 from .catalog import Catalog
 from .db import session_scope
 from .models import (
@@ -111,7 +113,8 @@ def archive_file(settings: Settings, sha256: str, data: bytes) -> Path:
 
 @dataclass
 class Outcome:
-    """What happened to one file: accepted, rejected, duplicate, or needs-confirmation."""
+    """What happened to one file: accepted, rejected, duplicate, needs-confirmation, or refused
+    (the uploader may not submit for a municipality in it: nothing stored, not even the file)."""
 
     status: str
     prepared: Prepared
@@ -156,10 +159,15 @@ def ingest(
     accept_warnings: bool = False,
     default_year: int | None = None,
     received_at: dt.datetime | None = None,
+    principal: Principal | None = None,
+    ip: str = "",
 ) -> Outcome:
     """Validate and store one file, all or nothing.
 
     ``received_at`` back-dates the submission (loading historical returns); default: now.
+    ``principal``: who uploads; their role and municipalities are enforced and they are recorded
+    as the uploader (None: an operator acting for everyone, e.g. loading the sample data).
+    Stored and rejected files are written to the audit log in the same transaction.
 
     - identical bytes already received: nothing stored, status "duplicate";
     - errors: recorded as a rejected submission with its report, no data changed;
@@ -171,7 +179,15 @@ def ingest(
         earlier = session.scalars(
             select(Submission).where(Submission.sha256 == sha256).order_by(Submission.id)
         ).first()
-        if earlier is not None:
+        if principal is not None:
+            uploader = principal.username
+        # A known file is answered at once only to someone who may submit it; anyone else gets the
+        # full check below, which refuses it.
+        if earlier is not None and (
+            principal is None
+            or principal.sees_all
+            or (earlier.municipality_id is not None and principal.may_submit_for([earlier.municipality_id]))
+        ):
             # Known bytes: answer at once, without reading the file again.
             report = ValidationReport(filename=filename)
             when = f"{earlier.received_at:%d %B %Y at %H:%M} UTC (submission {earlier.id}, {earlier.status})"
@@ -187,6 +203,10 @@ def ingest(
             default_year=default_year,
         )
         report = prepared.report
+        if principal is not None:
+            refused = _refuse_foreign(session, principal, prepared, ip)
+            if refused is not None:
+                return refused
         if report.ok and report.n_warnings and not accept_warnings:
             return Outcome("needs-confirmation", prepared)
         path = archive_file(settings, prepared.sha256, data)
@@ -213,11 +233,58 @@ def ingest(
         )
         session.add(submission)
         session.flush()
+        actor = uploader or "system"
+        target = f"submission {submission.id}"
+        record(
+            session,
+            actor=actor,
+            action=f"upload-{status}",
+            target=target,
+            ip=ip,
+            file=submission.original_filename,
+            sha256=prepared.sha256,
+            errors=report.n_errors,
+            warnings=report.n_warnings,
+        )
         if status == "accepted":
-            _store_rows(
+            superseded = _store_rows(
                 session=session, submission=submission, rows=prepared.rows, indicators=prepared.indicators
             )
+            if superseded:
+                record(session, actor=actor, action="revision", target=target, ip=ip, supersedes=superseded)
         return Outcome(status, prepared, submission.id, submission.received_at)
+
+
+def _refuse_foreign(session: Session, principal: Principal, prepared: Prepared, ip: str) -> Outcome | None:
+    """A file naming a municipality the uploader may not submit for is refused whole, before
+    anything is stored; the report says only that (no other check, so nothing of another
+    municipality's stored figures leaks through a plausibility warning)."""
+    ids = set(prepared.rows["municipality_id"].dropna().astype(int).tolist()) if len(prepared.rows) else set()
+    if principal.can_upload and principal.may_submit_for(ids):
+        return None
+    foreign = sorted(ids - principal.municipality_ids) if principal.can_upload else sorted(ids)
+    names = session.execute(
+        select(Municipality.code, Municipality.name)
+        .where(Municipality.id.in_(foreign))
+        .order_by(Municipality.code)
+    ).all()
+    report = ValidationReport(filename=prepared.filename, layout=prepared.report.layout)
+    if principal.can_upload:
+        for code, name in names:
+            report.add(make_issue("not-your-municipality", value=f"{name} ({code})"))
+    else:
+        report.add(make_issue("not-allowed-to-upload"))
+    record(
+        session,
+        actor=principal.username,
+        action="access-denied",
+        target="upload",
+        ip=ip,
+        file=prepared.filename[:200],
+        municipalities=[code for code, _ in names],
+    )
+    refused = Prepared(data=prepared.data, filename=prepared.filename, sha256=prepared.sha256, report=report)
+    return Outcome("refused", refused)
 
 
 def _placeholders(session: Session, n: int) -> str:
@@ -233,7 +300,8 @@ def _executemany(session: Session, sql: str, rows: list[tuple]) -> None:
 
 def _store_rows(
     *, session: Session, submission: Submission, rows: pd.DataFrame, indicators: pd.DataFrame
-) -> None:
+) -> list[int]:
+    """Store an accepted file's values; returns the submissions whose returns it superseded."""
     pairs = rows[["municipality_id", "year"]].drop_duplicates().astype(int)
     # Revisions: the newest file for a municipality and year supersedes the earlier one.
     previous = session.execute(
@@ -284,6 +352,7 @@ def _store_rows(
         ),
     )
     _replace_indicator_values(session=session, computed=indicators, return_ids=return_ids)
+    return sorted({p.submission_id for p in superseded})
 
 
 def _with_return_id(frame: pd.DataFrame, return_ids: dict[tuple[int, int], int]) -> pd.DataFrame:

@@ -200,7 +200,16 @@ ISSUE_TYPES: dict[str, IssueType] = {
         "Nothing to do. To correct a return, upload the corrected file.",
     ),
     "not-your-municipality": IssueType(
-        "error", "You may not submit figures for {value}.", "Upload returns for your own municipality only."
+        "error",
+        "You may not submit figures for {value}: your account reports for other municipalities. "
+        "Nothing was stored.",
+        "Upload returns for your own municipality only. If you now report for this one too, ask the "
+        "programme team to add it to your account.",
+    ),
+    "not-allowed-to-upload": IssueType(
+        "error",
+        "Your account may read the dashboard but not upload returns. Nothing was stored.",
+        "Ask the programme team for an account that may upload for your municipality.",
     ),
 }
 
