@@ -30,7 +30,7 @@ INDEX_STRING = """<!DOCTYPE html>
 
 def create_app(settings: Settings | None = None, context: AppContext | None = None) -> dash.Dash:
     """Build the Dash app for these settings (no work happens at import time)."""
-    from dashboard import shell
+    from dashboard import auth, shell
 
     settings = settings or get_settings()
     context = context or build_context(settings)
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, context: AppContext | None = No
     app.server.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024 * 4 / 3) + 1024 * 1024
     shell.import_pages()
     app.layout = shell.layout
+    auth.install(app, settings)
     return app
 
 
@@ -71,12 +72,49 @@ def prepare(settings: Settings) -> None:
         log.info("empty database: loading the sample returns from %s", SAMPLE_DIR)
         result = load_sample_data(engine=engine, catalog=load_catalog(settings.catalog), settings=settings)
         log.info("sample data loaded: %d returns accepted", result.accepted)
+    from data_ingest.accounts import count_users
+    from data_ingest.db import session_scope
+
+    with session_scope(engine) as session:
+        if not count_users(session):
+            log.info(
+                "no accounts yet: anyone can read the dashboard, nobody can upload. Create an administrator "
+                "with `migdash users add NAME --role admin` (see docs/security.md)."
+            )
 
 
-def serve(settings: Settings) -> None:
-    app = create_app(settings)
+def serve(settings: Settings, workers: int = 1, threads: int = 8) -> None:
+    """Serve with gunicorn (a production WSGI server; ``workers`` processes of ``threads`` threads
+    each), or with Flask's own server where gunicorn does not run (Windows)."""
     log.info("serving the dashboard on http://%s:%s", settings.host, settings.port)
-    app.run(host=settings.host, port=settings.port, debug=False)
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:
+        log.warning("gunicorn is not available here: using Flask's built-in server (not for production)")
+        create_app(settings).run(host=settings.host, port=settings.port, debug=False)
+        return
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            options: dict[str, object] = {
+                "bind": f"{settings.host}:{settings.port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": threads,
+                "timeout": 120,  # a large upload is read and checked within the request
+                "accesslog": "-",
+                "errorlog": "-",
+                "proc_name": "migdash",
+            }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn >= 24: one socket per $HOME
+                options["control_socket_disable"] = True
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):  # noqa: ANN202 - each worker builds its own app (no engine shared across fork)
+            return create_app(settings).server
+
+    Server().run()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
+    env.update(MIGDASH_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def _migdash() -> str:
+    return str(Path(sys.executable).with_name("migdash"))
+
+
+def add_user(
+    data_dir: Path, name: str, role: str, password: str, municipalities: tuple[str, ...] = ()
+) -> None:
+    """`migdash users add` against the data folder of a running server (tests, screenshots)."""
+    command = [_migdash(), "users", "add", name, "--role", role, "--password-stdin"]
+    for code in municipalities:
+        command += ["--municipality", code]
+    subprocess.run(command, input=password + "\n", text=True, env=_environment(data_dir), check=True)
+
+
 @contextmanager
 def running_server(
     data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120
@@ -25,15 +45,11 @@ def running_server(
     """Start the dashboard with its own data folder; yield its base URL; stop it afterwards."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
-    full_env.update(MIGDASH_DATA_DIR=str(data_dir), MIGDASH_PORT=str(port), MIGDASH_HOST="127.0.0.1")
+    full_env = _environment(data_dir, MIGDASH_PORT=str(port), MIGDASH_HOST="127.0.0.1")
     full_env.update(env or {})
     log_path = data_dir / "server.log"
-    migdash = Path(sys.executable).with_name("migdash")
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [str(migdash), "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen([_migdash(), "serve"], env=full_env, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while True:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
+from urllib.parse import quote
 
 import dash
 from dash import dcc, html
+from flask import has_request_context, request
 
 from . import queries
+from .auth import LOGIN_PATH, LOGOUT_PATH, current_principal, safe_next
 from .context import get_context
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -31,14 +34,39 @@ def import_pages() -> None:
 
 
 def _nav() -> html.Nav:
+    admin = current_principal().is_admin
     pages = sorted(
-        (p for p in dash.page_registry.values() if p.get("nav_order") is not None),
+        (
+            p
+            for p in dash.page_registry.values()
+            if p.get("nav_order") is not None and (admin or not p.get("admin_only"))
+        ),
         key=lambda p: p["nav_order"],
     )
     return html.Nav(
         html.Ul([html.Li(dcc.Link(p["name"], href=p["relative_path"])) for p in pages]),
         className="site-nav",
         **{"aria-label": "Main"},
+    )
+
+
+def _account() -> html.Div:
+    """Who is logged in and a logout button, or a link to log in (back to this page afterwards)."""
+    principal = current_principal()
+    if not principal.authenticated:
+        back = "/"
+        if has_request_context() and request.referrer:
+            # The layout is fetched by the page it is for: its address is the Referer.
+            back = safe_next(request.referrer.removeprefix(request.host_url.rstrip("/")))
+        href = LOGIN_PATH if back == "/" else f"{LOGIN_PATH}?next={quote(back, safe='/')}"
+        return html.Div(html.A("Log in", href=href), className="account", id="account")
+    return html.Div(
+        [
+            html.Span([html.Span(principal.username, className="account-name"), f" ({principal.role})"]),
+            html.Form(html.Button("Log out", type="submit"), method="post", action=LOGOUT_PATH),
+        ],
+        className="account",
+        id="account",
     )
 
 
@@ -67,6 +95,7 @@ def layout() -> html.Div:
                         className="brand",
                     ),
                     _nav(),
+                    _account(),
                 ],
                 className="site-header",
             ),

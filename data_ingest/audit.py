@@ -66,5 +66,5 @@ def events(
 def describe(event: AuditEvent) -> str:
     """The event's details as one short line (e.g. "submission 12, XAA-001 2023")."""
     return ", ".join(
-        f"{k.replace('_', ' ')}: {v}" for k, v in sorted(event.detail.items()) if v not in ("", None)
+        f"{k.replace('_', ' ')}: {v}" for k, v in sorted(event.detail.items()) if v not in ("", None, [])
     )

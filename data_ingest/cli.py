@@ -132,6 +132,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     catalog = _load_catalog_or_exit(settings)
     engine = _engine(settings)
+    principal = _acting_user(engine, args.as_user) if args.as_user else None
     worst = 0
     for name in args.files:
         path = Path(name)
@@ -144,6 +145,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             uploader=args.uploader,
             accept_warnings=args.accept_warnings,
             default_year=args.year,
+            principal=principal,
         )
         report = outcome.report
         print(report.to_text())
@@ -164,9 +166,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "--accept-warnings."
             )
             worst = max(worst, 1)
+        elif outcome.status == "refused":
+            print(f"  REFUSED for {principal.username}: nothing stored.")  # type: ignore[union-attr]
+            worst = max(worst, 1)
         else:
             print("  ALREADY RECEIVED: nothing stored twice.")
     return worst
+
+
+def _acting_user(engine, username: str):  # noqa: ANN001, ANN202
+    """The account `--as USER` names, as a Principal; exits with a message if it cannot act."""
+    from .accounts import get_user, principal_of
+    from .db import session_scope
+
+    with session_scope(engine) as session:
+        user = get_user(session, username)
+        if user is None or not user.active:
+            print(f"no active account “{username}”: see `migdash users list`", file=sys.stderr)
+            raise SystemExit(2)
+        return principal_of(user)
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -299,7 +317,166 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.model_copy(update=overrides)
     prepare(settings)
-    serve(settings)
+    serve(settings, workers=args.workers, threads=args.threads)
+    return 0
+
+
+# --- accounts and the audit log
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From standard input (first line) with --password-stdin, else typed twice at a prompt; never
+    from the command line, where other users of the machine could read it."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        print("The two passwords differ; nothing was changed.", file=sys.stderr)
+        raise SystemExit(1)
+    return first
+
+
+def _account_change(args: argparse.Namespace, change: Callable, action: str, **detail: object) -> int:
+    """Run one account change and its audit line in one transaction; plain words on refusal."""
+    from .accounts import AccountError, cli_principal
+    from .audit import record
+    from .db import session_scope
+
+    engine = _engine(_settings(args))
+    try:
+        with session_scope(engine) as session:
+            user = change(session)
+            record(session, actor=cli_principal().username, action=action, target=user.username, **detail)
+            codes = ", ".join(sorted(m.code for m in user.municipalities))
+            print(
+                f"{user.username}: {user.role}{f' for {codes}' if codes else ''}, "
+                f"{'active' if user.active else 'disabled'}"
+            )
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from .accounts import add_user
+
+    password = _read_password(args)
+    return _account_change(
+        args,
+        lambda s: add_user(
+            s, username=args.name, role=args.role, password=password, municipality_codes=args.municipality
+        ),
+        "user-added",
+        role=args.role,
+        municipalities=sorted(args.municipality),
+    )
+
+
+def cmd_users_set_role(args: argparse.Namespace) -> int:
+    from .accounts import set_role
+
+    return _account_change(
+        args,
+        lambda s: set_role(s, username=args.name, role=args.role, municipality_codes=args.municipality),
+        "role-changed",
+        role=args.role,
+        municipalities=sorted(args.municipality),
+    )
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from .accounts import set_active
+
+    return _account_change(args, lambda s: set_active(s, username=args.name, active=False), "user-disabled")
+
+
+def cmd_users_enable(args: argparse.Namespace) -> int:
+    from .accounts import set_active
+
+    return _account_change(args, lambda s: set_active(s, username=args.name, active=True), "user-enabled")
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    from .accounts import reset_password
+
+    password = _read_password(args)
+    return _account_change(
+        args, lambda s: reset_password(s, username=args.name, password=password), "password-reset"
+    )
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from .accounts import list_users
+    from .db import session_scope
+    from .models import utcnow
+
+    now = utcnow()
+    with session_scope(_engine(_settings(args))) as session:
+        users = list_users(session)
+        if not users:
+            print("No accounts yet. Create one with `migdash users add NAME --role admin`.")
+            return 0
+        print(f"{'user':<24} {'role':<10} {'state':<26} {'last login':<17} municipalities")
+        for user in users:
+            state = "active" if user.active else "disabled"
+            if user.locked_until and user.locked_until > now:
+                state = f"locked until {user.locked_until:%H:%M} UTC"
+            last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never"
+            codes = ", ".join(sorted(m.code for m in user.municipalities)) or "all"
+            print(f"{user.username:<24} {user.role:<10} {state:<26} {last:<17} {codes}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from .audit import ACTIONS, describe, events
+    from .db import session_scope
+
+    if args.action and args.action not in ACTIONS:
+        print(f"unknown action {args.action!r}: choose one of {', '.join(ACTIONS)}", file=sys.stderr)
+        return 2
+    with session_scope(_engine(_settings(args))) as session:
+        found = events(session, limit=args.limit, actor=args.user, action=args.action)
+        for event in found:
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "at": f"{event.at:%Y-%m-%dT%H:%M:%S}Z",
+                            "actor": event.actor,
+                            "action": event.action,
+                            "target": event.target,
+                            "ip": event.ip,
+                            "detail": event.detail,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                print(
+                    f"{event.at:%Y-%m-%d %H:%M:%S} UTC  {event.actor:<20} {event.action:<17} "
+                    f"{event.target:<18} {event.ip:<15} {describe(event)}".rstrip()
+                )
+    if not found and not args.json:
+        print("No events.")
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from .db import backup
+
+    settings = _settings(args)
+    target = Path(args.file)
+    try:
+        size = backup(_engine(settings), target)
+    except (ValueError, OSError) as exc:
+        print(f"backup not made: {exc}", file=sys.stderr)
+        return 1
+    print(f"database copied to {target} ({size / 1024 / 1024:.1f} MB, integrity check ok)")
     return 0
 
 
@@ -320,6 +497,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: MIGDASH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: MIGDASH_PORT or 8050)")
     serve.add_argument("--catalog", help="catalogue file (default: MIGDASH_CATALOG)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes of the production server (default: 1)"
+    )
+    serve.add_argument("--threads", type=int, default=8, help="threads per worker (default: 8)")
 
     catalog = commands.add_parser("catalog", help="check the indicator catalogue or generate its docs")
     catalog_commands = catalog.add_subparsers(dest="catalog_command", required=True, metavar="COMMAND")
@@ -344,6 +525,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--accept-warnings", action="store_true", help="store files whose only issues are warnings"
     )
     ingest.add_argument("--uploader", default="cli", help="who submits (recorded with the submission)")
+    ingest.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USER",
+        help="act for this account: its role and municipalities are enforced and it is the uploader",
+    )
     ingest.add_argument("--year", type=int, help="reporting year when a file does not say")
 
     template = add("template", cmd_template, "write the Excel return template for a municipality and year")
@@ -378,6 +565,50 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
     add("upgrade", cmd_db_upgrade, "create the database or upgrade it to the newest schema", db_commands)
+    backup = add(
+        "backup", cmd_db_backup, "copy the live SQLite database to FILE (online backup)", db_commands
+    )
+    backup.add_argument("file", help="the copy to write (must not exist yet)")
+
+    users = commands.add_parser("users", help="accounts and roles")
+    users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
+    roles = ["admin", "programme", "local", "viewer"]
+    user_add = add(
+        "add", cmd_users_add, "create an account (password from a prompt or stdin)", users_commands
+    )
+    user_add.add_argument("name")
+    user_add.add_argument("--role", required=True, choices=roles)
+    user_add.add_argument(
+        "--municipality",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="for a local user; repeat for more",
+    )
+    user_add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add("list", cmd_users_list, "list accounts, roles, municipalities and locks", users_commands)
+    for name, func, text in (
+        ("disable", cmd_users_disable, "disable an account (it can no longer log in; sessions end)"),
+        ("enable", cmd_users_enable, "enable an account again (also lifts a lock)"),
+    ):
+        add(name, func, text, users_commands).add_argument("name")
+    set_role = add(
+        "set-role", cmd_users_set_role, "change an account's role and municipalities", users_commands
+    )
+    set_role.add_argument("name")
+    set_role.add_argument("role", choices=roles)
+    set_role.add_argument("--municipality", action="append", default=[], metavar="CODE")
+    reset = add(
+        "reset-password", cmd_users_reset_password, "set a new password for an account", users_commands
+    )
+    reset.add_argument("name")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    audit = add("audit", cmd_audit, "show the audit log, newest first")
+    audit.add_argument("--limit", type=int, default=50)
+    audit.add_argument("--user", help="only this actor")
+    audit.add_argument("--action", help="only this action, e.g. login-failed")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 

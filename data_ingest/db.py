@@ -74,3 +74,30 @@ def current_revision(engine: Engine) -> str | None:
 
 def is_empty(engine: Engine) -> bool:
     return "submissions" not in inspect(engine).get_table_names()
+
+
+def backup(engine: Engine, target: Path) -> int:
+    """Copy a live SQLite database with SQLite's online backup (consistent while the dashboard
+    keeps serving and writing), check the copy's integrity; returns its size in bytes."""
+    import sqlite3
+
+    if engine.dialect.name != "sqlite":
+        raise ValueError(f"online backup is for SQLite; back up {engine.dialect.name} with its own tools")
+    if target.exists():
+        raise ValueError(f"{target} already exists; choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    source = engine.raw_connection()
+    try:
+        copy = sqlite3.connect(partial)
+        try:
+            source.driver_connection.backup(copy)
+            if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise ValueError("the copy failed its integrity check")
+        finally:
+            copy.close()
+        partial.replace(target)
+    finally:
+        source.close()
+        partial.unlink(missing_ok=True)
+    return target.stat().st_size

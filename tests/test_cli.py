@@ -57,7 +57,14 @@ def test_db_upgrade_creates_the_database_in_the_data_dir(tmp_path):
     result = run("db", "upgrade", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "migdash.sqlite3").is_file()
-    assert "revision 0001" in result.stdout
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from data_ingest.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert f"is at revision {ScriptDirectory.from_config(config).get_current_head()}" in result.stdout
     # A second, independent instance side by side, with its own database URL.
     other = tmp_path / "other.sqlite3"
     result = run("db", "upgrade", env={"MIGDASH_DB_URL": f"sqlite:///{other}"}, tmp_path=tmp_path)

@@ -8,6 +8,7 @@ from typing import Any
 import dash
 from dash import dcc, html
 
+from dashboard.auth import LOGIN_PATH, audit, current_principal
 from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import href
 from dashboard.context import get_context
@@ -111,11 +112,43 @@ def _not_found(submission_id: str | None) -> html.Div:
     )
 
 
-def layout(submission_id: str | None = None, **_: str) -> html.Div:
-    number = int(submission_id) if submission_id and str(submission_id).isdigit() else None
+def _not_allowed(submission_id: int) -> html.Div:
+    if current_principal().authenticated:
+        text = [
+            f"Submission {submission_id} was not accepted and is not about a municipality you report for: "
+            "only programme staff and the municipality's own users see it."
+        ]
+    else:
+        text = [
+            f"Submission {submission_id} was not accepted, so its report is not public. ",
+            html.A("Log in", href=f"{LOGIN_PATH}?next=/coverage/submission/{submission_id}"),
+            " if it is about your municipality.",
+        ]
+    return html.Div([html.H1("Not a public submission"), html.P(text)])
+
+
+def visible_detail(submission_id: object) -> tuple[dict[str, Any] | None, bool]:
+    """The submission's detail, if it exists, and whether the current user may see it."""
+    number = int(submission_id) if submission_id is not None and str(submission_id).isdigit() else None
     detail = submission_detail(get_context().engine, number) if number is not None else None
     if detail is None:
+        return None, False
+    allowed = current_principal().may_see_submission(
+        status=detail["status"], municipality_id=detail["municipality_id"], uploader=detail["uploader"]
+    )
+    return detail, allowed
+
+
+def layout(submission_id: str | None = None, **_: str) -> html.Div:
+    detail, allowed = visible_detail(submission_id)
+    if detail is None:
         return _not_found(submission_id)
+    if not allowed:
+        audit("access-denied", f"submission {detail['id']}")
+        return _not_allowed(detail["id"])
+    show_uploader = current_principal().may_see_uploader(
+        municipality_id=detail["municipality_id"], uploader=detail["uploader"]
+    )
     report = detail["report"]
     rows = issue_rows(report)
     symbol, label, meaning = SUBMISSION_STATUS.get(detail["status"], ("?", detail["status"], ""))
@@ -123,7 +156,10 @@ def layout(submission_id: str | None = None, **_: str) -> html.Div:
     facts = [
         ("File", detail["filename"]),
         ("Received", f"{detail['received_at']:%d %B %Y, %H:%M} UTC"),
-        ("Uploaded by", detail["uploader"] or "—"),
+        (
+            "Uploaded by",
+            (detail["uploader"] or "—") if show_uploader else "not shown (log in as programme staff)",
+        ),
         ("Read as", LAYOUTS.get(detail["layout"] or "", detail["layout"] or "not recognised")),
     ]
     if summary:
@@ -236,12 +272,10 @@ def _returns_table(returns: list[dict[str, Any]]) -> html.Table:
 
 
 def problems_table(submission_id: int | None) -> tuple | None:
-    if submission_id is None:
+    detail, allowed = visible_detail(submission_id)
+    if detail is None or not allowed:  # the id comes from the browser: check it again
         return None
-    detail = submission_detail(get_context().engine, int(submission_id))
-    return issues_frame(
-        issue_rows(detail["report"] if detail else {})
-    ), f"submission-{submission_id}-problems"
+    return issues_frame(issue_rows(detail["report"])), f"submission-{submission_id}-problems"
 
 
 register_download(DOWNLOAD, ID_STORE, problems_table)

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from urllib.parse import quote
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
+from dashboard.auth import LOGIN_PATH, audit, client_ip, current_principal
 from dashboard.components.filters import search_input
 from dashboard.context import get_context, get_snapshot
 from dashboard.pages.submission import issues_table
 from dashboard.queries.upload import (
     ACCEPT,
     LANGUAGE_NAMES,
+    UploadResult,
     check_year,
     effective_limit,
     handle_upload,
@@ -54,16 +57,46 @@ STATUS_STYLE = {
     "needs-confirmation": ("⚠", "result-warning"),
     "duplicate": ("ℹ", "result-info"),
     "rejected": ("✖", "result-rejected"),
+    "refused": ("✖", "result-rejected"),
 }
+NOT_ALLOWED = "Your account may read the dashboard but not upload returns."
 
 
 def _limit() -> int:
     return effective_limit(get_context().settings, current_app.config.get("MAX_CONTENT_LENGTH"))
 
 
+def _login_needed(municipality: str | None, year: str | None) -> html.Div:
+    principal = current_principal()
+    if principal.authenticated:
+        text = [f"{NOT_ALLOWED} Ask the programme team for an account that may upload for your municipality."]
+    else:
+        query = "&".join(f"{k}={v}" for k, v in (("municipality", municipality), ("year", year)) if v)
+        back = "/upload" + (f"?{query}" if query else "")
+        text = [
+            "Uploading a return needs an account of your municipality. ",
+            html.A("Log in", href=f"{LOGIN_PATH}?next={quote(back, safe='/')}"),
+            " to download your template and send your figures.",
+        ]
+    return html.Div([html.H1("Upload a return"), html.P(text, className="lead")], className="upload-page")
+
+
+def _own_municipalities(municipalities):  # noqa: ANN001, ANN202 - the snapshot's register frame
+    """The municipalities the current user may submit for (a local user's own, else all)."""
+    principal = current_principal()
+    if principal.sees_all:
+        return municipalities
+    return municipalities[municipalities["code"].isin(principal.municipality_codes)]
+
+
 def layout(municipality: str | None = None, year: str | None = None, **_: str) -> html.Div:
+    if not current_principal().can_upload:
+        return _login_needed(municipality, year)
     context = get_context()
     snapshot = get_snapshot()
+    choices = _own_municipalities(snapshot.municipalities)
+    if municipality is None and len(choices) == 1:
+        municipality = choices["code"].iloc[0]
     this_year = dt.date.today().year
     chosen_year, _message = check_year(year, context.settings.first_year, this_year)
     limit = _limit()
@@ -88,7 +121,7 @@ def layout(municipality: str | None = None, year: str | None = None, **_: str) -
                             search_input(
                                 TEMPLATE_MUNICIPALITY,
                                 "Municipality",
-                                municipality_options(snapshot.municipalities),
+                                municipality_options(choices),
                                 value=municipality or "",
                                 placeholder="type a name or code",
                             ),
@@ -240,6 +273,16 @@ def _on_upload(contents: str | None, _clicks: int, filename: str | None, pending
     confirm = ctx.triggered_id == CONFIRM
     if contents is None or (confirm and not pending):
         raise PreventUpdate
+    principal = current_principal()
+    if not principal.can_upload:  # a request crafted without the page: refuse on the server
+        audit("access-denied", "upload", file=(filename or "")[:200])
+        message = NOT_ALLOWED if principal.authenticated else "Log in to upload a return."
+        return (
+            render_result(UploadResult("refused", filename or "", "Not allowed", message).to_dict()),
+            True,
+            None,
+            "",
+        )
     context = get_context()
     result = handle_upload(
         engine=context.engine,
@@ -250,6 +293,8 @@ def _on_upload(contents: str | None, _clicks: int, filename: str | None, pending
         accept_warnings=confirm,
         expected_sha256=(pending or {}).get("sha256") if confirm else None,
         limit=_limit(),
+        principal=principal,
+        ip=client_ip(),
     )
     waiting = result.status == "needs-confirmation"
     return render_result(result.to_dict()), not waiting, ({"sha256": result.sha256} if waiting else None), ""
@@ -266,10 +311,15 @@ def _on_upload(contents: str | None, _clicks: int, filename: str | None, pending
 def _template(*args: object):  # noqa: ANN202
     *_clicks, municipality, year = args
     lang = next((k for k, v in TEMPLATE_BUTTONS.items() if v == ctx.triggered_id), "en")
+    if not current_principal().can_upload:
+        return None, "Log in with an account that may upload to download a template."
     context = get_context()
     row, problem = resolve_municipality(get_snapshot().municipalities, municipality)  # type: ignore[arg-type]
     if row is None:
         return None, problem
+    if not current_principal().sees_all and row["code"] not in current_principal().municipality_codes:
+        codes = ", ".join(current_principal().municipality_codes)
+        return None, f"Your account reports for {codes}: choose your own municipality."
     chosen, problem = check_year(year, context.settings.first_year, dt.date.today().year)
     if chosen is None:
         return None, problem

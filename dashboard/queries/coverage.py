@@ -231,6 +231,7 @@ def submission_detail(engine: Engine, submission_id: int) -> dict[str, Any] | No
                 Submission.layout,
                 Submission.report,
                 Submission.sha256,
+                Submission.municipality_id,
             ).where(Submission.id == submission_id)
         ).first()
         if row is None:
@@ -257,5 +258,6 @@ def submission_detail(engine: Engine, submission_id: int) -> dict[str, Any] | No
         "layout": row.layout,
         "report": row.report or {},
         "sha256": row.sha256,
+        "municipality_id": row.municipality_id,
         "returns": [r._asdict() for r in returns],
     }

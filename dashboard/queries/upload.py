@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
+from data_ingest.accounts import Principal
 from data_ingest.catalog import LANGUAGES, Catalog
 from data_ingest.models import Municipality
 from data_ingest.settings import Settings
@@ -30,7 +31,6 @@ from data_ingest.validation import ISSUE_TYPES
 
 log = logging.getLogger("migdash")
 
-UPLOADER = "dashboard upload"
 ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
 SEVERITY_LABELS = {"error": "Error", "warning": "Warning"}
 SEVERITY_SYMBOLS = {"error": "✖", "warning": "⚠"}
@@ -83,7 +83,8 @@ def too_large_text(limit: int) -> str:
 class UploadResult:
     """What the page shows after an upload: a headline, a sentence, what to do, the issues."""
 
-    status: str  # accepted, rejected, needs-confirmation, duplicate, too-large, unreadable, changed, failed
+    # accepted, rejected, needs-confirmation, duplicate, refused, too-large, unreadable, changed, failed
+    status: str
     filename: str
     headline: str
     sentence: str
@@ -171,7 +172,8 @@ def handle_upload(
     accept_warnings: bool = False,
     expected_sha256: str | None = None,
     limit: int | None = None,
-    uploader: str = UPLOADER,
+    principal: Principal | None = None,
+    ip: str = "",
 ) -> UploadResult:
     """Check and store one uploaded file (data_ingest.store.ingest), never raising.
 
@@ -205,7 +207,8 @@ def handle_upload(
             filename=filename,
             accept_warnings=accept_warnings,
             expected_sha256=expected_sha256,
-            uploader=uploader,
+            principal=principal,
+            ip=ip,
         )
     except Exception:  # never a traceback on the page: log it, give a reference to quote
         reference = secrets.token_hex(4)
@@ -231,7 +234,8 @@ def _ingest(
     filename: str,
     accept_warnings: bool,
     expected_sha256: str | None,
-    uploader: str,
+    principal: Principal | None,
+    ip: str,
 ) -> UploadResult:
     if accept_warnings and expected_sha256 and hashlib.sha256(data).hexdigest() != expected_sha256:
         return UploadResult(
@@ -247,8 +251,9 @@ def _ingest(
         settings=settings,
         data=data,
         filename=filename,
-        uploader=uploader,
         accept_warnings=accept_warnings,
+        principal=principal,
+        ip=ip,
     )
     report = outcome.report.to_dict()
     rows = issue_rows(report)
@@ -259,6 +264,15 @@ def _ingest(
         "submission_id": outcome.submission_id,
         "sha256": outcome.prepared.sha256,
     }
+    if outcome.status == "refused":
+        return UploadResult(
+            "refused",
+            filename,
+            "Not allowed",
+            " ".join(issue["problem"] for issue in rows),
+            sorted({issue["how_to_fix"] for issue in rows}),
+            **{**common, "submission_id": None},
+        )
     if outcome.status == "duplicate":
         when = f"{outcome.received_at:%d %B %Y}" if outcome.received_at else "an earlier day"
         earlier = outcome.submission_id

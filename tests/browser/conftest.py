@@ -4,21 +4,42 @@ Debian's headless Chromium. Console errors fail the test."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from dashboard.live_server import running_server
+from dashboard.live_server import add_user, running_server
 
 CHROMIUM = os.environ.get("MIGDASH_TEST_CHROMIUM", "/usr/bin/chromium")
+PASSWORD = "browser test password"
+# name: (role, municipalities)
+ACCOUNTS = {"staff": ("programme", ()), "tafourou": ("local", ("XEE-004",)), "reader": ("viewer", ())}
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
-    """`migdash serve` with its own data folder; yields the base URL."""
-    with running_server(tmp_path_factory.mktemp("live") / "var") as url:
+    """`migdash serve` with its own data folder and the ACCOUNTS; yields the base URL."""
+    data_dir = tmp_path_factory.mktemp("live") / "var"
+    with running_server(data_dir) as url:
+        for name, (role, codes) in ACCOUNTS.items():
+            add_user(data_dir, name, role, PASSWORD, codes)
         yield url
+
+
+@pytest.fixture
+def login(live_server) -> Callable:
+    """login(page, name): log in through the login form as one of the ACCOUNTS."""
+
+    def log_in(page, name: str) -> None:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", name)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/")
+        page.locator("#account").get_by_text(name).wait_for()
+
+    return log_in
 
 
 @pytest.fixture(scope="session")

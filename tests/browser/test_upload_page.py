@@ -50,7 +50,8 @@ def good_return(path, *, code="XEE-004", name="Tafourou-les-Falaises", year=2025
     return population
 
 
-def test_problem_file_shows_each_issue_at_its_cell(live_server, page, check_accessible):
+def test_problem_file_shows_each_issue_at_its_cell(live_server, page, login, check_accessible):
+    login(page, "staff")
     page.goto(f"{live_server}/upload")
     page.set_input_files(FILE_INPUT, str(PROBLEMS / "template-text-and-negative-count.xlsx"))
     result = page.locator(RESULT)
@@ -73,7 +74,8 @@ def test_problem_file_shows_each_issue_at_its_cell(live_server, page, check_acce
     check_accessible(page)
 
 
-def test_warnings_wait_for_confirmation(live_server, page):
+def test_warnings_wait_for_confirmation(live_server, page, login):
+    login(page, "staff")
     page.goto(f"{live_server}/upload")
     page.set_input_files(FILE_INPUT, str(PROBLEMS / "warnings-only-large-change.xlsx"))
     result = page.locator(RESULT)
@@ -91,10 +93,27 @@ def test_warnings_wait_for_confirmation(live_server, page):
     expect(page.locator("#upload-confirm-box")).to_be_hidden()
 
 
-def test_good_return_is_accepted_and_shows_on_the_scorecard(live_server, page, tmp_path):
+def test_anonymous_visitors_are_asked_to_log_in(live_server, page):
+    page.goto(f"{live_server}/upload?municipality=XEE-004")
+    expect(page.locator("#main-content")).to_contain_text("Uploading a return needs an account")
+    expect(page.locator(FILE_INPUT)).to_have_count(0)
+    page.locator("#main-content").get_by_role("link", name="Log in").click()
+    page.fill("input[name=username]", "tafourou")
+    page.fill("input[name=password]", "browser test password")
+    page.click("button[type=submit]")
+    # Back on the upload page, with the municipality asked for.
+    expect(page).to_have_url(f"{live_server}/upload?municipality=XEE-004")
+    expect(page.locator("#upload-template-municipality")).to_have_value("XEE-004")
+
+
+def test_local_user_uploads_own_return_and_it_shows_on_the_scorecard(live_server, page, login, tmp_path):
+    login(page, "tafourou")  # a local user of Tafourou-les-Falaises (XEE-004)
     path = tmp_path / "tafourou-2025.xlsx"
     population = good_return(path)
     page.goto(f"{live_server}/upload")
+    # Their own municipality is the only choice, filled in already.
+    expect(page.locator("#upload-template-municipality")).to_have_value("XEE-004")
+    expect(page.locator("datalist option")).to_have_count(1)
     page.set_input_files(FILE_INPUT, str(path))
     result = page.locator(RESULT)
     expect(result.locator("h3")).to_have_text(re.compile("Accepted$"))
@@ -112,9 +131,18 @@ def test_good_return_is_accepted_and_shows_on_the_scorecard(live_server, page, t
     page.goto(f"{live_server}/upload")
     page.set_input_files(FILE_INPUT, str(path))
     expect(page.locator(RESULT)).to_contain_text("This exact file was already received on")
+    # Another municipality's return is refused, and nothing of it is stored.
+    other = tmp_path / "ndiamar-2025.xlsx"
+    good_return(other, code="XEE-003", name="Ndiamar")
+    page.set_input_files(FILE_INPUT, str(other))
+    expect(page.locator(RESULT)).to_contain_text("You may not submit figures for Ndiamar (XEE-003)")
+    page.goto(f"{live_server}/coverage?country=XEE&year=2025")
+    row = page.locator("#coverage-matrix-table tbody tr", has_text="XEE-003")
+    expect(row.locator("td").last).to_contain_text("Missing")
 
 
-def test_too_large_file_never_leaves_the_browser(live_server, page, tmp_path):
+def test_too_large_file_never_leaves_the_browser(live_server, page, login, tmp_path):
+    login(page, "staff")
     page.goto(f"{live_server}/upload")
     big = tmp_path / "huge.xlsx"
     big.write_bytes(b"\0" * (21 * 1024 * 1024))  # above the default 20 MB limit
@@ -132,7 +160,8 @@ def test_too_large_file_never_leaves_the_browser(live_server, page, tmp_path):
     assert requests == []
 
 
-def test_template_downloads_with_the_municipality_code(live_server, page, check_accessible):
+def test_template_downloads_with_the_municipality_code(live_server, page, login, check_accessible):
+    login(page, "staff")
     page.goto(f"{live_server}/upload?municipality=XEE-003&year=2023")
     expect(page.get_by_label("Municipality")).to_have_value("XEE-003")
     expect(page.get_by_label("Reporting year")).to_have_value("2023")

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import time
 
+import flask
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
@@ -26,6 +27,7 @@ from dashboard.queries.coverage import (
     submission_detail,
 )
 from dashboard.queries.snapshot import Snapshot, build_snapshot
+from data_ingest.accounts import Principal
 from data_ingest.catalog import load_catalog
 from data_ingest.db import make_engine, session_scope, upgrade
 from data_ingest.models import ReturnRecord, Submission
@@ -378,6 +380,11 @@ def test_pages_render_and_downloads_have_the_rows(app, loaded):
         ]
         assert render(coverage.layout(country="nowhere", year="abc"))
     with app.server.test_request_context(f"/coverage/submission/{rejected}"):
+        # Not accepted: not public; programme staff see it.
+        page = render(submission.layout(submission_id=str(rejected)))
+        assert "Not a public submission" in page and "D10" not in page
+        assert submission.problems_table(rejected) is None
+        flask.g.principal = Principal("paul", "programme")
         page = render(submission.layout(submission_id=str(rejected)))
         assert "D10" in page and "D14" in page and "Rejected" in page
         assert "Submission not found" in render(submission.layout(submission_id="12345"))

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 
+import flask
 import openpyxl
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 
 from dashboard.queries import upload as q
+from data_ingest.accounts import Principal
 from data_ingest.catalog import load_catalog
 from data_ingest.db import make_engine, session_scope, upgrade
 from data_ingest.models import ReturnRecord, Submission
@@ -392,6 +394,10 @@ def test_every_outcome_renders_without_a_browser(engine, catalog, settings):
         upload(engine, catalog, settings, b"x" * 10, "big.xlsx", limit=5),
     ]
     with app.server.test_request_context("/upload"):
+        anonymous = json.dumps(page.layout(municipality="XEE-003", year="2023"), cls=PlotlyJSONEncoder)
+        assert "/login?next=/upload%3Fmunicipality%3DXEE-003%26year%3D2023" in anonymous
+        assert "upload-file" not in anonymous
+        flask.g.principal = Principal("paul", "programme")
         layout = json.dumps(page.layout(municipality="XEE-003", year="2023"), cls=PlotlyJSONEncoder)
         assert '"value": "XEE-003"' in layout and '"value": 2023' in layout
         for result in results:
