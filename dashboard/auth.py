@@ -227,7 +227,7 @@ def _plain(status: int, title: str, text: str) -> Response:
     return _page(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>", status)
 
 
-def _login_form(next_path: str, message: str = "", username: str = "", status: int = 200) -> Response:
+def _login_form(next_path: str, message: str = "", username: str = "") -> Response:
     alert = f'<p class="login-error" role="alert">{escape(message)}</p>' if message else ""
     body = f"""<h1>Log in</h1>
 <p>Log in to upload your municipality's returns{
@@ -247,7 +247,7 @@ def _login_form(next_path: str, message: str = "", username: str = "", status: i
         get_context().settings.login_max_failures
     } wrong passwords in a row an account is locked for {
         get_context().settings.login_lockout_minutes:g} minutes.</p>"""
-    return _page("Log in", body, status)
+    return _page("Log in", body, 200)
 
 
 def _login() -> Response:
@@ -277,7 +277,8 @@ def _login() -> Response:
             record(db, actor=username, action="login", ip=client_ip())
             user_id, version = result.user.id, result.user.session_version
     if user_id is None:
-        return _login_form(next_path, WRONG_LOGIN, username, status=401)
+        # 200, not 401: a browser would log a 401 page as a console error; the form says what happened.
+        return _login_form(next_path, WRONG_LOGIN, username)
     session.clear()
     session.permanent = True
     session["uid"], session["ver"] = user_id, version

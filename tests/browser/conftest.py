@@ -14,7 +14,12 @@ from dashboard.live_server import add_user, running_server
 CHROMIUM = os.environ.get("MIGDASH_TEST_CHROMIUM", "/usr/bin/chromium")
 PASSWORD = "browser test password"
 # name: (role, municipalities)
-ACCOUNTS = {"staff": ("programme", ()), "tafourou": ("local", ("XEE-004",)), "reader": ("viewer", ())}
+ACCOUNTS = {
+    "staff": ("programme", ()),
+    "tafourou": ("local", ("XEE-004",)),
+    "reader": ("viewer", ()),
+    "chief": ("admin", ()),
+}
 
 
 @pytest.fixture(scope="session")
