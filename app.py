@@ -64,6 +64,7 @@ def prepare(settings: Settings) -> None:
 
     engine = make_engine(settings)
     upgrade(engine)
+    settings.resolved_secret_key()  # once, before server workers start
     if (
         settings.load_sample_data
         and database_is_empty(engine)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import time
 from pathlib import Path
 
 from pydantic import Field
@@ -70,10 +72,19 @@ class Settings(BaseSettings):
             return self.secret_key
         self.ensure_data_dir()
         key_file = self.data_dir / "secret_key"
-        if not key_file.exists():
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
-        return key_file.read_text().strip()
+        try:  # created exclusively: server workers starting together must all read the same key
+            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+        for _ in range(50):
+            key = key_file.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)  # another process created the file and is writing it
+        raise RuntimeError(f"the secret key file {key_file} is empty: delete it and start again")
 
 
 def get_settings(**overrides: object) -> Settings:

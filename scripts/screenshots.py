@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from dashboard.live_server import running_server
+from dashboard.live_server import add_user, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
@@ -19,10 +19,13 @@ PAGES = {
     "indicator": "/indicator?code=WORK-01",
     "compare": "/compare",
     "coverage": "/coverage",
-    "upload": "/upload",
     "catalogue": "/catalogue",
     "catalogue-indicator": "/catalogue/WORK-02",
+    "login": "/login",
 }
+# Taken logged in as a data officer of XAA-001 (the upload page needs an account).
+LOGGED_IN_PAGES = {"upload": "/upload"}
+PASSWORD = "screenshot password"
 
 
 def main() -> int:
@@ -33,15 +36,26 @@ def main() -> int:
         running_server(Path(tmp) / "var") as url,
         sync_playwright() as pw,
     ):
+        add_user(Path(tmp) / "var", "amina", "local", PASSWORD, ("XAA-001",))
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        for name, path in PAGES.items():
+
+        def save(name: str, path: str) -> None:
             page.goto(url + path)
             page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(500)
-            page.wait_for_timeout(1000)  # charts finish drawing
+            page.wait_for_timeout(1500)  # charts finish drawing
             page.screenshot(path=OUT / f"{name}.png")
             print(f"saved docs/screenshots/{name}.png")
+
+        for name, path in PAGES.items():
+            save(name, path)
+        page.goto(url + "/login")
+        page.fill("input[name=username]", "amina")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(url + "/")
+        for name, path in LOGGED_IN_PAGES.items():
+            save(name, path)
         browser.close()
     return 0
 

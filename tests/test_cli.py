@@ -3,7 +3,9 @@ configured through MIGDASH_* variables."""
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +81,102 @@ def test_catalog_docs_writes_markdown(tmp_path):
     text = out.read_text()
     for code in ("GOV-01", "WORK-01", "WORK-02", "CTX-01"):
         assert f"### {code} — " in text
+
+
+def test_accounts_from_the_command_line(tmp_path):
+    """The account lifecycle as an administrator runs it; passwords only from stdin or a prompt."""
+    register = Path(__file__).parents[1] / "sample_data" / "municipalities.csv"
+    assert run("municipalities", "import", str(register), tmp_path=tmp_path).returncode == 0
+
+    def users(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
+        full_env["MIGDASH_DATA_DIR"] = str(tmp_path / "var")
+        return subprocess.run(
+            [str(MIGDASH), "users", *args], input=password, capture_output=True, text=True, env=full_env
+        )
+
+    added = users(
+        "add",
+        "amina",
+        "--role",
+        "local",
+        "--municipality",
+        "XAA-001",
+        "--password-stdin",
+        password="a long password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "amina: local for XAA-001, active"
+    # No way to give a password as an argument.
+    assert users("add", "bob", "--role", "viewer", "--password", "secret123456").returncode == 2
+    short = users("add", "bob", "--role", "viewer", "--password-stdin", password="short\n")
+    assert short.returncode == 1 and "too short" in short.stderr
+    unknown = users(
+        "add",
+        "bob",
+        "--role",
+        "local",
+        "--municipality",
+        "XZZ-999",
+        "--password-stdin",
+        password="a long password\n",
+    )
+    assert unknown.returncode == 1 and "Unknown municipality code(s): XZZ-999" in unknown.stderr
+    assert users("set-role", "amina", "programme").stdout.strip() == "amina: programme, active"
+    assert users("disable", "amina").stdout.strip() == "amina: programme, disabled"
+    assert users("disable", "nobody").returncode == 1
+    listed = users("list").stdout.splitlines()
+    assert listed[1].split()[:3] == ["amina", "programme", "disabled"]
+    log = run("audit", "--json", tmp_path=tmp_path)
+    actions = [json.loads(line)["action"] for line in log.stdout.splitlines()]
+    assert actions == ["user-disabled", "role-changed", "user-added"]  # refusals change nothing
+    # A backup is a consistent copy that holds the account, and is never overwritten.
+    copy = tmp_path / "backup.sqlite3"
+    assert run("db", "backup", str(copy), tmp_path=tmp_path).returncode == 0
+    with sqlite3.connect(copy) as connection:
+        assert connection.execute("SELECT username, role FROM users").fetchall() == [("amina", "programme")]
+    again = run("db", "backup", str(copy), tmp_path=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_ingest_as_a_local_user_is_held_to_their_municipality(tmp_path):
+    register = Path(__file__).parents[1] / "sample_data" / "municipalities.csv"
+    assert run("municipalities", "import", str(register), tmp_path=tmp_path).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
+    env["MIGDASH_DATA_DIR"] = str(tmp_path / "var")
+    subprocess.run(
+        [
+            str(MIGDASH),
+            "users",
+            "add",
+            "amina",
+            "--role",
+            "local",
+            "--municipality",
+            "XAA-001",
+            "--password-stdin",
+        ],
+        input="a long password\n",
+        text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    other = run(
+        "template",
+        "--municipality",
+        "XAA-002",
+        "--year",
+        "2021",
+        "-o",
+        str(tmp_path / "x.xlsx"),
+        tmp_path=tmp_path,
+    )
+    assert other.returncode == 0, other.stderr
+    refused = run("ingest", "--as", "amina", str(tmp_path / "x.xlsx"), tmp_path=tmp_path)
+    assert refused.returncode == 1
+    assert "not-your-municipality" in refused.stdout and "REFUSED for amina" in refused.stdout
+    assert (
+        "no active account"
+        in run("ingest", "--as", "ghost", str(tmp_path / "x.xlsx"), tmp_path=tmp_path).stderr
+    )
