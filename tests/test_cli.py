@@ -15,13 +15,28 @@ MINIMAL = Path(__file__).parent / "data" / "catalog" / "minimal.yaml"
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, tmp_path: Path | None = None
+    *args: str, env: dict[str, str] | None = None, tmp_path: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
     if tmp_path is not None:
         full_env["MIGDASH_DATA_DIR"] = str(tmp_path / "var")
     full_env.update(env or {})
-    return subprocess.run([str(MIGDASH), *args], capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run(
+        [str(MIGDASH), *args], input=stdin, capture_output=True, text=True, env=full_env, timeout=120
+    )
+
+
+def with_local_user(tmp_path: Path) -> None:
+    """The sample register and amina, a local user of XAA-001, created through the CLI."""
+    register = Path(__file__).parents[1] / "sample_data" / "municipalities.csv"
+    assert run("municipalities", "import", str(register), tmp_path=tmp_path).returncode == 0
+    added = run(
+        *("users", "add", "amina", "--role", "local", "--municipality", "XAA-001", "--password-stdin"),
+        stdin="a long password\n",
+        tmp_path=tmp_path,
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "amina: local for XAA-001, active"
 
 
 def test_catalog_check_prints_counts_per_area(tmp_path):
@@ -85,40 +100,17 @@ def test_catalog_docs_writes_markdown(tmp_path):
 
 def test_accounts_from_the_command_line(tmp_path):
     """The account lifecycle as an administrator runs it; passwords only from stdin or a prompt."""
-    register = Path(__file__).parents[1] / "sample_data" / "municipalities.csv"
-    assert run("municipalities", "import", str(register), tmp_path=tmp_path).returncode == 0
+    with_local_user(tmp_path)
 
     def users(*args: str, password: str | None = None) -> subprocess.CompletedProcess:
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
-        full_env["MIGDASH_DATA_DIR"] = str(tmp_path / "var")
-        return subprocess.run(
-            [str(MIGDASH), "users", *args], input=password, capture_output=True, text=True, env=full_env
-        )
+        return run("users", *args, stdin=password, tmp_path=tmp_path)
 
-    added = users(
-        "add",
-        "amina",
-        "--role",
-        "local",
-        "--municipality",
-        "XAA-001",
-        "--password-stdin",
-        password="a long password\n",
-    )
-    assert added.returncode == 0, added.stderr
-    assert added.stdout.strip() == "amina: local for XAA-001, active"
     # No way to give a password as an argument.
     assert users("add", "bob", "--role", "viewer", "--password", "secret123456").returncode == 2
     short = users("add", "bob", "--role", "viewer", "--password-stdin", password="short\n")
     assert short.returncode == 1 and "too short" in short.stderr
     unknown = users(
-        "add",
-        "bob",
-        "--role",
-        "local",
-        "--municipality",
-        "XZZ-999",
-        "--password-stdin",
+        *("add", "bob", "--role", "local", "--municipality", "XZZ-999", "--password-stdin"),
         password="a long password\n",
     )
     assert unknown.returncode == 1 and "Unknown municipality code(s): XZZ-999" in unknown.stderr
@@ -140,43 +132,11 @@ def test_accounts_from_the_command_line(tmp_path):
 
 
 def test_ingest_as_a_local_user_is_held_to_their_municipality(tmp_path):
-    register = Path(__file__).parents[1] / "sample_data" / "municipalities.csv"
-    assert run("municipalities", "import", str(register), tmp_path=tmp_path).returncode == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGDASH_")}
-    env["MIGDASH_DATA_DIR"] = str(tmp_path / "var")
-    subprocess.run(
-        [
-            str(MIGDASH),
-            "users",
-            "add",
-            "amina",
-            "--role",
-            "local",
-            "--municipality",
-            "XAA-001",
-            "--password-stdin",
-        ],
-        input="a long password\n",
-        text=True,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    other = run(
-        "template",
-        "--municipality",
-        "XAA-002",
-        "--year",
-        "2021",
-        "-o",
-        str(tmp_path / "x.xlsx"),
-        tmp_path=tmp_path,
-    )
-    assert other.returncode == 0, other.stderr
-    refused = run("ingest", "--as", "amina", str(tmp_path / "x.xlsx"), tmp_path=tmp_path)
+    with_local_user(tmp_path)
+    other = tmp_path / "x.xlsx"
+    made = run("template", "--municipality", "XAA-002", "--year", "2021", "-o", str(other), tmp_path=tmp_path)
+    assert made.returncode == 0, made.stderr
+    refused = run("ingest", "--as", "amina", str(other), tmp_path=tmp_path)
     assert refused.returncode == 1
     assert "not-your-municipality" in refused.stdout and "REFUSED for amina" in refused.stdout
-    assert (
-        "no active account"
-        in run("ingest", "--as", "ghost", str(tmp_path / "x.xlsx"), tmp_path=tmp_path).stderr
-    )
+    assert "no active account" in run("ingest", "--as", "ghost", str(other), tmp_path=tmp_path).stderr

@@ -10,7 +10,6 @@ ana (local, XAA-001), vera (viewer), paul (programme), lockme (viewer), root (ad
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from collections.abc import Iterator
 
@@ -28,7 +27,6 @@ from data_ingest.register import read_register
 from data_ingest.sample import SAMPLE_DIR
 from data_ingest.settings import DEFAULT_CATALOG, Settings
 from data_ingest.store import import_municipalities, ingest
-from data_ingest.template import write_template
 
 PASSWORD = "security test password"
 UPLOAD_OUTPUT = (
@@ -43,19 +41,8 @@ SECURITY_HEADERS = {
 }
 
 
-def template(catalog, code: str, year: int, population: object = 52000) -> bytes:
-    workbook = write_template(catalog, municipality_code=code, municipality_name=code, year=year, lang="en")
-    sheet = workbook["Data"]
-    row = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "population_total")
-    column = next(c for c in range(1, sheet.max_column + 1) if sheet.cell(6, c).value == "total")
-    sheet.cell(row, column).value = population
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[dict]:
+def site(tmp_path_factory, small_return) -> Iterator[dict]:
     data_dir = tmp_path_factory.mktemp("security") / "var"
     settings = Settings(data_dir=data_dir, load_sample_data=False)
     catalog = load_catalog(DEFAULT_CATALOG)
@@ -74,14 +61,14 @@ def site(tmp_path_factory) -> Iterator[dict]:
         engine=engine,
         catalog=catalog,
         settings=settings,
-        data=template(catalog, "XAA-002", 2022),
+        data=small_return("XAA-002", 2022),
         filename="a.xlsx",
     )
     rejected = ingest(
         engine=engine,
         catalog=catalog,
         settings=settings,
-        data=template(catalog, "XAA-002", 2023, population="lots"),
+        data=small_return("XAA-002", 2023, population="lots"),
         filename="b.xlsx",
     )
     assert (accepted.status, rejected.status) == ("accepted", "rejected")
@@ -89,7 +76,7 @@ def site(tmp_path_factory) -> Iterator[dict]:
         yield {
             "url": url,
             "engine": engine,
-            "catalog": catalog,
+            "return": small_return,
             "accepted": accepted.submission_id,
             "rejected": rejected.submission_id,
         }
@@ -174,7 +161,7 @@ def audit_lines(site: dict, action: str) -> list[tuple[str, str]]:
 
 def test_anonymous_visitors_cannot_upload(site):
     before = submissions(site)
-    response = crafted_upload(browser_like(site), site, template(site["catalog"], "XAA-001", 2021), "x.xlsx")
+    response = crafted_upload(browser_like(site), site, site["return"]("XAA-001", 2021), "x.xlsx")
     assert response.status_code == 200
     assert "Log in to upload a return" in response.text and "Accepted" not in response.text
     assert submissions(site) == before
@@ -183,9 +170,7 @@ def test_anonymous_visitors_cannot_upload(site):
 
 def test_a_viewer_cannot_upload(site):
     before = submissions(site)
-    response = crafted_upload(
-        logged_in(site, "vera"), site, template(site["catalog"], "XAA-001", 2021), "x.xlsx"
-    )
+    response = crafted_upload(logged_in(site, "vera"), site, site["return"]("XAA-001", 2021), "x.xlsx")
     assert "may read the dashboard but not upload" in response.text
     assert submissions(site) == before
     assert ("vera", "upload") in audit_lines(site, "access-denied")
@@ -194,12 +179,12 @@ def test_a_viewer_cannot_upload(site):
 def test_a_local_user_cannot_upload_for_another_municipality(site):
     ana = logged_in(site, "ana")
     before = submissions(site)
-    response = crafted_upload(ana, site, template(site["catalog"], "XAA-002", 2021), "vellmar.xlsx")
+    response = crafted_upload(ana, site, site["return"]("XAA-002", 2021), "vellmar.xlsx")
     assert "You may not submit figures for" in response.text and "(XAA-002)" in response.text
     assert submissions(site) == before
     assert ("ana", "upload") in audit_lines(site, "access-denied")
     # Their own municipality's return goes through, attributed to them.
-    response = crafted_upload(ana, site, template(site["catalog"], "XAA-001", 2021), "own.xlsx")
+    response = crafted_upload(ana, site, site["return"]("XAA-001", 2021), "own.xlsx")
     assert "Accepted" in response.text, response.text[:500]
     assert submissions(site) == before + 1
     with site["engine"].connect() as connection:
@@ -292,7 +277,7 @@ def test_logging_out_ends_every_copy_of_the_session(site):
     copy.cookies.update(ana.cookies)
     assert '"ana"' in ana.get(f"{site['url']}/_dash-layout").text  # logged in
     assert ana.post(f"{site['url']}/logout", allow_redirects=False).status_code == 302
-    response = crafted_upload(copy, site, template(site["catalog"], "XAA-001", 2020), "x.xlsx")
+    response = crafted_upload(copy, site, site["return"]("XAA-001", 2020), "x.xlsx")
     assert "Log in to upload a return" in response.text
 
 

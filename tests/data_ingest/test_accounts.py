@@ -4,7 +4,6 @@ municipalities, and ingest refusing what a role does not allow (nothing stored, 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
 import pandas as pd
@@ -28,7 +27,6 @@ from data_ingest.db import make_engine, session_scope, upgrade
 from data_ingest.models import Submission
 from data_ingest.settings import DEFAULT_CATALOG
 from data_ingest.store import import_municipalities, ingest
-from data_ingest.template import write_template
 
 PASSWORD = "correct horse battery"
 LOCKOUT = dt.timedelta(minutes=15)
@@ -77,15 +75,22 @@ def login(engine, username: str, password: str, now: dt.datetime) -> str:
         ).reason
 
 
-def template(catalog, code: str, year: int = 2023, population: int = 41000) -> bytes:
-    workbook = write_template(catalog, municipality_code=code, municipality_name=code, year=year, lang="en")
-    sheet = workbook["Data"]
-    row = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "population_total")
-    column = next(c for c in range(1, sheet.max_column + 1) if sheet.cell(6, c).value == "total")
-    sheet.cell(row, column).value = population
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+@pytest.fixture
+def upload(engine, catalog, settings):
+    """upload(data, as_user, ip=""): ingest a file for one of the accounts."""
+
+    def send(data: bytes, as_user: str, ip: str = ""):
+        return ingest(
+            engine=engine,
+            catalog=catalog,
+            settings=settings,
+            data=data,
+            filename="return.xlsx",
+            principal=principal(engine, as_user),
+            ip=ip,
+        )
+
+    return send
 
 
 def counts(engine) -> dict[str, int]:
@@ -188,17 +193,9 @@ def test_what_each_role_may_do(engine):
     assert vera.may_see_submission(**{**rejected, "status": "accepted"})
 
 
-def test_a_local_user_cannot_submit_for_another_municipality(engine, catalog, settings):
+def test_a_local_user_cannot_submit_for_another_municipality(engine, settings, upload, small_return):
     before = counts(engine)
-    outcome = ingest(
-        engine=engine,
-        catalog=catalog,
-        settings=settings,
-        data=template(catalog, "XAA-002"),
-        filename="vellmar.xlsx",
-        principal=principal(engine, "ana"),
-        ip="192.0.2.7",
-    )
+    outcome = upload(small_return("XAA-002"), "ana", ip="192.0.2.7")
     assert outcome.status == "refused"
     assert outcome.report.flatten("code", "value") == [("not-your-municipality", "Vellmar (XAA-002)")]
     assert counts(engine) == before
@@ -208,56 +205,31 @@ def test_a_local_user_cannot_submit_for_another_municipality(engine, catalog, se
         assert (event.actor, event.ip, event.detail["municipalities"]) == ("ana", "192.0.2.7", ["XAA-002"])
 
 
-def test_a_viewer_cannot_upload_at_all(engine, catalog, settings):
-    outcome = ingest(
-        engine=engine,
-        catalog=catalog,
-        settings=settings,
-        data=template(catalog, "XAA-001"),
-        filename="lumen.xlsx",
-        principal=principal(engine, "vera"),
-    )
+def test_a_viewer_cannot_upload_at_all(engine, upload, small_return):
+    outcome = upload(small_return("XAA-001"), "vera")
     assert (outcome.status, outcome.report.flatten("code")) == ("refused", [("not-allowed-to-upload",)])
     assert counts(engine)["submissions"] == 0
 
 
-def test_uploads_and_revisions_are_attributed_and_logged(engine, catalog, settings):
-    ana = principal(engine, "ana")
-    first = ingest(
-        engine=engine,
-        catalog=catalog,
-        settings=settings,
-        data=template(catalog, "XAA-001"),
-        filename="a.xlsx",
-        principal=ana,
-        ip="192.0.2.1",
-    )
-    second = ingest(
-        engine=engine,
-        catalog=catalog,
-        settings=settings,
-        data=template(catalog, "XAA-001", population=42000),
-        filename="b.xlsx",
-        principal=ana,
-        ip="192.0.2.1",
-    )
+def test_uploads_and_revisions_are_attributed_and_logged(engine, upload, small_return):
+    first = upload(small_return("XAA-001"), "ana", ip="192.0.2.1")
+    second = upload(small_return("XAA-001", population=42000), "ana", ip="192.0.2.1")
     assert (first.status, second.status) == ("accepted", "accepted")
     with session_scope(engine) as session:
         uploaders = session.scalars(select(Submission.uploader).order_by(Submission.id)).all()
         assert uploaders == ["ana", "ana"]
-        logged = [(e.actor, e.action, e.target) for e in reversed(events(session))]
+        logged = [(e.actor, e.action, e.target, e.ip) for e in reversed(events(session))]
     assert logged == [
-        ("ana", "upload-accepted", f"submission {first.submission_id}"),
-        ("ana", "upload-accepted", f"submission {second.submission_id}"),
-        ("ana", "revision", f"submission {second.submission_id}"),
+        ("ana", "upload-accepted", f"submission {first.submission_id}", "192.0.2.1"),
+        ("ana", "upload-accepted", f"submission {second.submission_id}", "192.0.2.1"),
+        ("ana", "revision", f"submission {second.submission_id}", "192.0.2.1"),
     ]
 
 
-def test_a_known_file_of_another_municipality_is_not_confirmed_to_a_local_user(engine, catalog, settings):
-    data = template(catalog, "XAA-002")
-    kwargs = {"engine": engine, "catalog": catalog, "settings": settings, "data": data, "filename": "v.xlsx"}
-    assert ingest(**kwargs, principal=principal(engine, "paul")).status == "accepted"
-    outcome = ingest(**kwargs, principal=principal(engine, "ana"))
-    assert outcome.status == "refused"  # not "already received on <date>"
+def test_a_known_file_of_another_municipality_is_not_confirmed_to_a_local_user(engine, upload, small_return):
+    data = small_return("XAA-002")
+    assert upload(data, "paul").status == "accepted"
+    assert upload(data, "paul").status == "duplicate"
+    assert upload(data, "ana").status == "refused"  # not "already received on <date>"
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Submission)) == 1
