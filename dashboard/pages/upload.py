@@ -311,14 +311,15 @@ def _on_upload(contents: str | None, _clicks: int, filename: str | None, pending
 def _template(*args: object):  # noqa: ANN202
     *_clicks, municipality, year = args
     lang = next((k for k, v in TEMPLATE_BUTTONS.items() if v == ctx.triggered_id), "en")
-    if not current_principal().can_upload:
+    principal = current_principal()
+    if not principal.can_upload:
         return None, "Log in with an account that may upload to download a template."
     context = get_context()
     row, problem = resolve_municipality(get_snapshot().municipalities, municipality)  # type: ignore[arg-type]
     if row is None:
         return None, problem
-    if not current_principal().sees_all and row["code"] not in current_principal().municipality_codes:
-        codes = ", ".join(current_principal().municipality_codes)
+    if not principal.may_submit_for([int(row["id"])]):
+        codes = ", ".join(principal.municipality_codes)
         return None, f"Your account reports for {codes}: choose your own municipality."
     chosen, problem = check_year(year, context.settings.first_year, dt.date.today().year)
     if chosen is None:
