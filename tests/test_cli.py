@@ -57,7 +57,7 @@ def test_db_upgrade_creates_the_database_in_the_data_dir(tmp_path):
     result = run("db", "upgrade", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "migdash.sqlite3").is_file()
-    assert "revision 0001" in result.stdout
+    assert "revision 0002" in result.stdout  # the newest migration
     # A second, independent instance side by side, with its own database URL.
     other = tmp_path / "other.sqlite3"
     result = run("db", "upgrade", env={"MIGDASH_DB_URL": f"sqlite:///{other}"}, tmp_path=tmp_path)
