@@ -448,12 +448,19 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
     of both sides of every such pair, whose indicators need no second message."""
     explained: set[tuple] = set()
     labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
-    key = ["municipality_id", "year", "raw_field"]
-    present = frame[frame["value"].notna()]
-    totals = present[present["disaggregation"] == TOTAL]
-    parts = present[present["disaggregation"] != TOTAL].merge(
-        totals[[*key, "value"]], on=key, suffixes=("", "_whole")
-    )
+    present = frame.loc[
+        frame["value"].notna().to_numpy(),
+        ["municipality_id", "year", "raw_field", "disaggregation", "value", "row", "column"],
+    ]
+    values = present["value"].to_numpy(dtype=float)
+    # Integer keys (municipality, year, field[, breakdown]): after the duplicate check each is unique.
+    field, fields = _coded(present["raw_field"])
+    breakdown, breakdowns = _coded(present["disaggregation"])
+    n_fields, n_breakdowns = len(fields) + 1, len(breakdowns) + 1
+    municipality_year = present["municipality_id"].to_numpy(dtype=np.int64) * 10_000 + present[
+        "year"
+    ].to_numpy(dtype=np.int64)
+    is_total = (present["disaggregation"] == TOTAL).to_numpy(dtype=bool)
 
     def flag(pairs: pd.DataFrame, whole_label: Callable[[Any], str]) -> pd.DataFrame:
         """Report every part above its whole; return those rows."""
@@ -472,22 +479,43 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
             )
         return over
 
-    flag(parts, lambda row: "its total")
-    pairs = pd.DataFrame(
-        [(c, r.part_of) for c, r in catalog.raw_fields.items() if r.part_of], columns=["raw_field", "whole"]
+    # Breakdowns against the total of the same field.
+    key = municipality_year * n_fields + field
+    totals, parts = np.flatnonzero(is_total), np.flatnonzero(~is_total)
+    whole_at = pd.Index(key[totals]).get_indexer(key[parts])
+    found = whole_at >= 0
+    flag(
+        present.iloc[parts[found]].assign(value_whole=values[totals[whole_at[found]]]),
+        lambda row: "its total",
     )
-    if pairs.empty:
+    # Fields against the field they are part of, breakdown by breakdown.
+    whole_of = {c: r.part_of for c, r in catalog.raw_fields.items() if r.part_of}
+    if not whole_of:
         return explained
-    with_whole = present.merge(pairs, on="raw_field").merge(
-        present[["municipality_id", "year", "raw_field", "disaggregation", "value"]].rename(
-            columns={"raw_field": "whole", "value": "value_whole"}
-        ),
-        on=["municipality_id", "year", "whole", "disaggregation"],
+    whole_names = np.array([whole_of.get(c) for c in fields], dtype=object)
+    whole_field = fields.get_indexer(whole_names) if len(fields) else np.zeros(0, dtype=np.int64)
+    whole_field[pd.isna(whole_names)] = -1
+    of_row = whole_field[field] if len(field) else np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero(of_row >= 0)
+    whole_at = pd.Index((municipality_year * n_fields + field) * n_breakdowns + breakdown).get_indexer(
+        (municipality_year[candidates] * n_fields + of_row[candidates]) * n_breakdowns + breakdown[candidates]
+    )
+    found = whole_at >= 0
+    with_whole = present.iloc[candidates[found]].assign(
+        whole=whole_names[field[candidates[found]]], value_whole=values[whole_at[found]]
     )
     for row in flag(with_whole, lambda row: labels[row.whole]).itertuples():
         explained.add((row.municipality_id, row.year, row.raw_field))
         explained.add((row.municipality_id, row.year, row.whole))
     return explained
+
+
+def _coded(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a text column and the distinct values they stand for."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object))
+    return codes.astype(np.int64), pd.Index(uniques, dtype=object)
 
 
 def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray], dict]:
@@ -615,8 +643,11 @@ def _check_plausibility(
         history = pd.DataFrame(columns=["municipality_id", "year", "raw_field", "disaggregation", "value"])
     types = {c: r.type for c, r in catalog.raw_fields.items()}
     labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
-    mine = frame[(frame["disaggregation"] == TOTAL) & frame["value"].notna()].copy()
-    mine["type"] = mine["raw_field"].map(types)
+    mine = frame.loc[
+        (frame["disaggregation"] == TOTAL).to_numpy() & frame["value"].notna().to_numpy(),
+        ["municipality_id", "year", "raw_field", "value", "row", "column"],
+    ]
+    mine = mine.assign(type=mine["raw_field"].map(types))
     scored_types = mine["type"].isin(["count", "amount", "percent", "number"])
     mine = mine[scored_types]
     past = history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]]
@@ -639,17 +670,15 @@ def _check_plausibility(
             )
         )
     # Robust z-score against the other municipalities' values of the same year (stored or in this file).
-    pool = pd.concat(
-        [
-            history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]],
-            mine[["municipality_id", "year", "raw_field", "value"]],
-        ]
-    ).drop_duplicates(["municipality_id", "year", "raw_field"], keep="last")
-    grouped = pool.groupby(["year", "raw_field"])["value"]
-    stats = grouped.agg(["median", "count"])
-    deviation = (pool["value"] - grouped.transform("median")).abs()
-    stats["mad"] = deviation.groupby([pool["year"], pool["raw_field"]]).median()
-    scored = mine.join(stats, on=["year", "raw_field"])
+    keys = ["municipality_id", "year", "raw_field"]
+    past = history[history["disaggregation"] == TOTAL][[*keys, "value"]]
+    pool = (
+        pd.concat([past, mine[[*keys, "value"]]]).drop_duplicates(keys, keep="last")
+        if len(past)
+        else mine[[*keys, "value"]]  # a file's own figures have one total per key (duplicates are dropped)
+    )
+    median, count, mad, of_mine = _robust_stats(pool, mine)
+    scored = mine.assign(median=median[of_mine], count=count[of_mine], mad=mad[of_mine])
     scored = scored[(scored["count"] > MIN_PEERS) & (scored["mad"] > 0)]
     z = 0.6745 * (scored["value"] - scored["median"]) / scored["mad"]
     for row, zi in zip(scored[z.abs() > OUTLIER_Z].itertuples(), z[z.abs() > OUTLIER_Z], strict=True):
@@ -663,3 +692,39 @@ def _check_plausibility(
                 detail=f"median {row.median:g}, robust z-score {zi:.1f}",
             )
         )
+
+
+def _robust_stats(pool: pd.DataFrame, mine: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Per (year, raw field) of ``pool``: median, number of values and median absolute deviation of
+    its values (missing ones left out); and the group of each row of ``mine``. Sorted once, in numpy
+    (a pandas groupby median took 0.1 s on a national extract)."""
+    fields, field_names = pd.factorize(
+        np.concatenate(
+            [np.asarray(pool["raw_field"], dtype=object), np.asarray(mine["raw_field"], dtype=object)]
+        )
+    )
+    years = np.concatenate(
+        [np.asarray(pool["year"], dtype=np.int64), np.asarray(mine["year"], dtype=np.int64)]
+    )
+    group, _ = pd.factorize(years * max(len(field_names), 1) + fields)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    of_pool, of_mine = group[: len(pool)], group[len(pool) :]
+    values = pool["value"].to_numpy(dtype=float)
+    median, count = _group_medians(values, of_pool, n_groups)
+    mad, _ = _group_medians(np.abs(values - median[of_pool]), of_pool, n_groups)
+    return median, count, mad, of_mine
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median (NaN for none) and count of the non-missing values of each group, as pandas computes them."""
+    present = ~np.isnan(values)
+    values, group = values[present], group[present]
+    order = np.lexsort((values, group))
+    ordered = values[order]
+    count = np.bincount(group, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    median = np.full(n_groups, np.nan)
+    odd, even = (count % 2 == 1), (count > 0) & (count % 2 == 0)
+    median[odd] = ordered[start[odd] + count[odd] // 2]
+    median[even] = (ordered[start[even] + count[even] // 2 - 1] + ordered[start[even] + count[even] // 2]) / 2
+    return median, count
