@@ -51,6 +51,9 @@ STAGES = [
     (store, "archive_file"),
     (store, "_store_rows"),
     (store, "_executemany"),
+    (store, "json_arrays"),
+    (store, "sort_codes"),
+    (store, "nullable"),
     (store, "_replace_indicator_values"),
 ]
 

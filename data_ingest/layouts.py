@@ -14,6 +14,7 @@ ignored). Cells are not interpreted here; cleaning.py does that for all cells at
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,6 +134,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 
 def _norm(value: Any) -> str:
+    try:
+        return _norm_cached(value)
+    except TypeError:  # not hashable
+        return _norm_cached.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)  # the header scan sees the same figures many times
+def _norm_cached(value: Any) -> str:
     return normalize_header(_text(value).translate(_APOSTROPHES)) if value not in (None, "") else ""
 
 
@@ -158,11 +167,17 @@ class HeaderMatcher:
             r"^(.*?)\s*(?:[-–:,/_(]\s*|\s)(" + "|".join(re.escape(x) for x in labels) + r")\)?$"
         )
         self.ids = {text: key for key, texts in ID_HEADERS.items() for text in texts}
+        self._fields_seen: dict[str, tuple[str, str] | None] = {}
         self.long = {text: key for key, texts in LONG_HEADERS.items() for text in texts}
 
     def field(self, text: str) -> tuple[str, str] | None:
         if not text:
             return None
+        if text not in self._fields_seen:
+            self._fields_seen[text] = self._field_of(text)
+        return self._fields_seen[text]
+
+    def _field_of(self, text: str) -> tuple[str, str] | None:
         hit = self._field(text)
         if hit is None:
             # normalize_header only drops footnote digits glued to a letter; "Migrants 15-642" is the

@@ -9,6 +9,7 @@ extract), so an array equal to the previous group's reuses its JSON text.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,15 +31,43 @@ def group_starts(keys: Sequence[np.ndarray]) -> np.ndarray:
 
 def json_arrays(values: list, starts: np.ndarray) -> list[str]:
     """The JSON text of ``values[starts[i]:starts[i + 1]]`` for each group."""
-    out: list[str] = []
-    previous: list | None = None
-    text = ""
-    for a, b in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
-        part = values[a:b]
-        if part != previous:
-            text = _dumps(part)
-            previous = part
-        out.append(text)
+    bounds = list(zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True))
+    parts = [values[a:b] for a, b in bounds]
+    if not parts:
+        return []
+    if all(part == parts[0] for part in parts):  # the same fields in every row of a wide table
+        return [_dumps(parts[0])] * len(parts)
+    texts = _text_arrays(parts)
+    if texts is not None:
+        return texts
+    keys = [tuple(part) for part in parts]
+    distinct = dict.fromkeys(keys)
+    if len(distinct) * 4 <= len(parts):  # a few distinct arrays (indicator codes of totals, breakdowns)
+        texts = {key: _dumps(list(key)) for key in distinct}
+        return [texts[key] for key in keys]
+    # One encoder call for all groups, then cut between them: "[[1,2],[3]]" -> "[1,2]", "[3]". Only
+    # the n - 1 separators may contain "],[" (else some text does, and each group is encoded alone).
+    text = _dumps(parts)
+    if text.count("],[") == len(parts) - 1:
+        return ["[" + piece + "]" for piece in text[2:-2].split("],[")]
+    return [_dumps(part) for part in parts]
+
+
+# What JSON must escape in a string (with ensure_ascii=False, as _dumps): quotes, backslashes, controls.
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+def _text_arrays(parts: list[list]) -> list[str] | None:
+    """JSON arrays of plain text (field codes, cell references) written directly, much faster than
+    the encoder; None when some element is not text or needs escaping."""
+    out = []
+    for part in parts:
+        try:
+            if _NEEDS_ESCAPE.search("".join(part)):
+                return None
+        except TypeError:  # not all text (None ...)
+            return None
+        out.append('["' + '","'.join(part) + '"]' if part else "[]")
     return out
 
 
