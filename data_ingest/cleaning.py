@@ -78,7 +78,7 @@ def clean_values(cells: np.ndarray | list, types: np.ndarray | list | str) -> Cl
     if n == 0:
         return Cleaned(value, reason, problem)
 
-    kinds = np.fromiter((_kind(v) for v in arr), dtype=np.int8, count=n)
+    kinds = _kinds(arr)
     number = kinds == 0
     value[number] = arr[number].astype(float)
     bad_float = number & ~np.isfinite(value)
@@ -102,19 +102,23 @@ def clean_values(cells: np.ndarray | list, types: np.ndarray | list | str) -> Cl
     return Cleaned(value, reason, problem)
 
 
-def _kind(v: object) -> int:
-    t = type(v)
-    if t is float or t is int or t is np.float64 or t is np.int64:
-        return 0
-    if v is None:
-        return 1
-    if t is bool or t is np.bool_:
-        return 2
-    if isinstance(v, dt.date | dt.time | dt.timedelta | pd.Timestamp):
-        return 3
-    if t is str:
-        return 4 if v.strip() else 1
-    return 4
+_KIND_OF_TYPE = {float: 0, int: 0, np.float64: 0, np.int64: 0, type(None): 1, bool: 2, np.bool_: 2}
+_DATES = (dt.date, dt.time, dt.timedelta, pd.Timestamp)
+
+
+def _kinds(arr: np.ndarray) -> np.ndarray:
+    """Per cell: 0 a number, 1 blank (None or blank text), 2 a boolean, 3 a date or time, 4 text or
+    anything else; decided once per distinct Python type (and per cell only for text)."""
+    of_type, types = pd.factorize(np.fromiter(map(type, arr), dtype=object, count=len(arr)))
+    by_type = np.array(
+        [_KIND_OF_TYPE.get(t, 3 if issubclass(t, _DATES) else 4) for t in types], dtype=np.int8
+    )
+    kinds = by_type[of_type] if len(arr) else np.zeros(0, dtype=np.int8)
+    for code, t in enumerate(types):
+        if t is str:  # blank text is a blank cell
+            at = np.flatnonzero(of_type == code)
+            kinds[at] = [4 if v.strip() else 1 for v in arr[at].tolist()]
+    return kinds
 
 
 @lru_cache(maxsize=65536)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .catalog import TOTAL, Catalog
-from .models import IndicatorValue, Municipality, RawValue, ReturnRecord
+from .models import Municipality, ReturnRecord
 from .settings import Settings
+from .store import indicator_values_frame, raw_values_frame
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 INDICATOR_COLUMNS = [
@@ -91,39 +92,17 @@ def with_status_and_trend(frame: pd.DataFrame, catalog: Catalog, settings: Setti
 
 def export_table(*, session: Session, catalog: Catalog, settings: Settings, what: str) -> pd.DataFrame:
     """The current values as a long table with the columns documented in the README."""
+    names = pd.DataFrame(
+        session.execute(select(Municipality.id, Municipality.code, Municipality.name)).all(),
+        columns=["municipality_id", "municipality_code", "municipality_name"],
+    )
     if what == "raw":
-        rows = session.execute(
-            select(
-                Municipality.code,
-                Municipality.name,
-                RawValue.raw_field,
-                ReturnRecord.year,
-                RawValue.disaggregation,
-                RawValue.value,
-                RawValue.missing_reason,
-                ReturnRecord.submission_id,
-                RawValue.sheet,
-                RawValue.cell,
-            )
-            .join(ReturnRecord, RawValue.return_id == ReturnRecord.id)
-            .join(Municipality, ReturnRecord.municipality_id == Municipality.id)
-            .where(ReturnRecord.status == "current")
-            .order_by(Municipality.code, ReturnRecord.year, RawValue.raw_field, RawValue.disaggregation)
-        ).all()
-        frame = pd.DataFrame(
-            rows,
-            columns=[
-                "municipality_code",
-                "municipality_name",
-                "raw_field_code",
-                "year",
-                "disaggregation",
-                "value",
-                "missing_reason",
-                "submission_id",
-                "sheet",
-                "cell",
-            ],
+        frame = (
+            raw_values_frame(session)
+            .merge(names, on="municipality_id")
+            .rename(columns={"raw_field": "raw_field_code"})
+            .sort_values(["municipality_code", "year", "raw_field_code", "disaggregation"])
+            .reset_index(drop=True)
         )
         frame["unit"] = frame["raw_field_code"].map(
             lambda c: catalog.raw_fields[c].unit if c in catalog.raw_fields else ""
@@ -131,32 +110,15 @@ def export_table(*, session: Session, catalog: Catalog, settings: Settings, what
         frame["status"] = None
         frame["trend"] = None
         return frame[RAW_COLUMNS]
-    rows = session.execute(
-        select(
-            Municipality.code,
-            Municipality.name,
-            IndicatorValue.indicator,
-            IndicatorValue.year,
-            IndicatorValue.disaggregation,
-            IndicatorValue.value,
-            IndicatorValue.missing_reason,
-            ReturnRecord.submission_id,
-        )
-        .join(ReturnRecord, IndicatorValue.return_id == ReturnRecord.id)
-        .join(Municipality, IndicatorValue.municipality_id == Municipality.id)
-    ).all()
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "municipality_code",
-            "municipality_name",
-            "indicator_code",
-            "year",
-            "disaggregation",
-            "value",
-            "missing_reason",
-            "submission_id",
-        ],
+    submission_of = pd.DataFrame(
+        session.execute(select(ReturnRecord.id, ReturnRecord.submission_id)).all(),
+        columns=["return_id", "submission_id"],
+    )
+    frame = (
+        indicator_values_frame(session)
+        .merge(submission_of, on="return_id")
+        .merge(names, on="municipality_id")
+        .rename(columns={"indicator": "indicator_code"})
     )
     frame["unit"] = frame["indicator_code"].map(
         lambda c: catalog.indicators[c].unit if c in catalog.indicators else ""

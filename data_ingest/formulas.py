@@ -194,9 +194,11 @@ def evaluate_arrays(
             if detail is None:
                 reason[missing] = base
             else:
-                for i in np.flatnonzero(missing):
-                    why = detail[i]
-                    reason[i] = base + (f" ({why})" if isinstance(why, str) and why else "")
+                # Once per distinct reason, not once per value (a few reasons, thousands of values).
+                at = np.flatnonzero(missing)
+                which, whys = pd.factorize(np.asarray(detail, dtype=object)[at])  # no reason: -1
+                texts = [base + (f" ({why})" if isinstance(why, str) and why else "") for why in whys]
+                reason[at] = np.array([*texts, base], dtype=object)[which]
     zero_div = np.zeros(n, dtype=bool)
     with np.errstate(all="ignore"):
         value = _eval(formula.tree, columns, n, zero_div)

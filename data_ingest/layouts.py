@@ -14,6 +14,7 @@ ignored). Cells are not interpreted here; cleaning.py does that for all cells at
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,7 +104,10 @@ class Table:
     layout: str
     sheet: str
     frame: pd.DataFrame  # municipality, municipality_name, region, year, raw_field, disaggregation,
-    #                      cell, row (1-based), column (letter), missing_reason (long layout only)
+    #                      cell, row (1-based), column (letter), col0 (0-based column), record,
+    #                      given_reason (long layout only)
+    # ``record``: the observations read from one table row (the template: the whole sheet) share
+    # it, and with it their municipality and year, so those are identified once per record.
     issues: list[Issue] = field(default_factory=list)
     # Where the identification cells are, so their problems point at the right cell: role
     # (municipality_code, municipality_name, region, year, raw_field_code, disaggregation) -> (row, column
@@ -130,6 +134,14 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 
 def _norm(value: Any) -> str:
+    try:
+        return _norm_cached(value)
+    except TypeError:  # not hashable
+        return _norm_cached.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=65536, typed=True)  # the header scan sees the same figures many times
+def _norm_cached(value: Any) -> str:
     return normalize_header(_text(value).translate(_APOSTROPHES)) if value not in (None, "") else ""
 
 
@@ -155,11 +167,17 @@ class HeaderMatcher:
             r"^(.*?)\s*(?:[-–:,/_(]\s*|\s)(" + "|".join(re.escape(x) for x in labels) + r")\)?$"
         )
         self.ids = {text: key for key, texts in ID_HEADERS.items() for text in texts}
+        self._fields_seen: dict[str, tuple[str, str] | None] = {}
         self.long = {text: key for key, texts in LONG_HEADERS.items() for text in texts}
 
     def field(self, text: str) -> tuple[str, str] | None:
         if not text:
             return None
+        if text not in self._fields_seen:
+            self._fields_seen[text] = self._field_of(text)
+        return self._fields_seen[text]
+
+    def _field_of(self, text: str) -> tuple[str, str] | None:
         hit = self._field(text)
         if hit is None:
             # normalize_header only drops footnote digits glued to a letter; "Migrants 15-642" is the
@@ -337,7 +355,11 @@ def _read_wide(
         return block[:, ids[name]] if name in ids else np.full(len(block), None, dtype=object)
 
     code, name = col("municipality_code"), col("municipality_name")
-    has_value = np.array([any(v not in (None, "") for v in row) for row in values], dtype=bool)
+    has_value = (
+        ((values != None) & (values != "")).any(axis=1)  # noqa: E711 - elementwise on an object array
+        if values.shape[1]
+        else np.zeros(len(block), dtype=bool)
+    )
     has_value |= _marked(sheet, header_row + 1, value_cols, len(block))
     names = np.array([_text(v) for v in name], dtype=object)
     codes = np.array([_text(v) for v in code], dtype=object)
@@ -357,21 +379,34 @@ def _read_wide(
     regions = np.array([_text(v) for v in col("region")], dtype=object)
     field_codes = np.array([fields[c][0] for c in value_cols], dtype=object)
     breakdowns = np.array([fields[c][1] for c in value_cols], dtype=object)
+    letters = np.array([column_letter(c) for c in value_cols], dtype=object)
+    n_rows = len(rows_idx)
+    # One observation per cell, row by row: text columns as categoricals built from codes (a
+    # national extract repeats 150 field codes 2,000 times; categoricals compare and group as integers).
+    per_row = np.repeat(np.arange(n_rows), n_fields)
+    per_col = np.tile(np.arange(n_fields), n_rows)
     frame = pd.DataFrame(
         {
-            "municipality": np.repeat(codes[rows_idx], n_fields),
-            "municipality_name": np.repeat(names[rows_idx], n_fields),
-            "region": np.repeat(regions[rows_idx], n_fields),
+            "municipality": _repeated(codes[rows_idx], per_row),
+            "municipality_name": _repeated(names[rows_idx], per_row),
+            "region": _repeated(regions[rows_idx], per_row),
             "year": np.repeat(year[rows_idx], n_fields),
-            "raw_field": np.tile(field_codes, len(rows_idx)),
-            "disaggregation": np.tile(breakdowns, len(rows_idx)),
+            "raw_field": _repeated(field_codes, per_col),
+            "disaggregation": _repeated(breakdowns, per_col),
             "cell": values[rows_idx].ravel() if n_fields else np.empty(0, dtype=object),
             "row": np.repeat(rows_idx + header_row + 2, n_fields),
-            "column": np.tile(np.array([column_letter(c) for c in value_cols], dtype=object), len(rows_idx)),
-            "col0": np.tile(value_cols, len(rows_idx)),
+            "column": _repeated(letters, per_col),
+            "col0": np.tile(value_cols, n_rows),
+            "record": per_row,
         }
     )
     return Table(layout="wide", sheet=sheet.name, frame=frame, issues=issues, where=_where(ids))
+
+
+def _repeated(values: np.ndarray, index: np.ndarray) -> pd.Categorical:
+    """``values[index]`` as a categorical (the distinct values once, integer codes per row)."""
+    codes, uniques = pd.factorize(values)
+    return pd.Categorical.from_codes(codes[index], categories=pd.Index(uniques, dtype=object))
 
 
 def _year_in_titles(rows: list[list]) -> int | None:
@@ -421,6 +456,7 @@ def _read_long(sheet, header_row: int, columns: dict) -> Table:
             "column": column_letter(long["value"]),
             "col0": long["value"],
             "given_reason": col(long.get("missing_reason"))[rows_idx],
+            "record": np.arange(len(rows_idx)),
         }
     )
     frame["municipality"] = frame["municipality"].fillna("")
@@ -468,4 +504,5 @@ def _read_template(sheet, matcher: HeaderMatcher) -> Table:
     frame.insert(1, "municipality_name", "")
     frame.insert(2, "region", "")
     frame.insert(3, "year", [year] * len(frame) if len(frame) else None)
+    frame["record"] = 0
     return Table(layout="template", sheet=sheet.name, frame=frame, issues=[], where=where)

@@ -21,6 +21,7 @@ from .catalog import TOTAL, Catalog, normalize_header
 from .cleaning import clean_values
 from .formulas import evaluate_arrays
 from .layouts import NoTable, find_table
+from .packed import group_starts
 from .readers import ReadLimits, UnreadableFile, read_workbook
 from .validation import Issue, ValidationReport, make_issue
 
@@ -171,7 +172,9 @@ def validate_file(
     if frame["value"].notna().sum() == 0 and report.ok:
         report.add(make_issue("empty-return", sheet=table.sheet))
     frame["sheet"] = table.sheet
-    frame["cell_ref"] = frame["column"] + frame["row"].astype(str)
+    frame["cell_ref"] = [
+        f"{c}{r}" for c, r in zip(frame["column"].tolist(), frame["row"].tolist(), strict=True)
+    ]
     prepared.rows = frame[
         [
             "municipality_id",
@@ -239,8 +242,19 @@ def _check_fields(
         code: {TOTAL, *(d.code for d in catalog.disaggregations_of(raw))}
         for code, raw in catalog.raw_fields.items()
     }
-    pairs = {f"{code}|{d}" for code, options in allowed.items() for d in options}
-    ok = (frame["raw_field"].astype(str) + "|" + frame["disaggregation"].astype(str)).isin(pairs).to_numpy()
+    pairs = {(code, d) for code, options in allowed.items() for d in options}
+    # Checked once per distinct (field, breakdown) pair: a wide table has one per column.
+    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object), use_na_sentinel=False)
+    breakdown, breakdowns = pd.factorize(
+        np.asarray(frame["disaggregation"], dtype=object), use_na_sentinel=False
+    )
+    width = max(len(breakdowns), 1)
+    of_pair, distinct = pd.factorize(field.astype(np.int64) * width + breakdown)
+    known_pair = np.array(
+        [(str(fields[p // width]), str(breakdowns[p % width])) in pairs for p in distinct.tolist()],
+        dtype=bool,
+    )
+    ok = known_pair[of_pair] if len(frame) else np.ones(0, dtype=bool)
     for row in frame[~ok].itertuples():
         options = ", ".join(sorted(allowed[row.raw_field]))
         r, column = _id_cell(where, ("disaggregation",), int(row.row))
@@ -268,13 +282,28 @@ def _identify(
     where: dict[str, tuple[int | None, str]] | None = None,
 ) -> pd.DataFrame:
     """Municipality ids and years, checked once per distinct spelling (not once per cell), reported at
-    the first cell holding that spelling; a blank municipality or year is reported in every row."""
+    the first cell holding that spelling; a blank municipality or year is reported in every row.
+
+    The work is done once per record (the cells of one table row share its municipality and year):
+    a national extract has 2,000 records and 300,000 cells."""
     where = where or {}
     keys = ["municipality", "municipality_name", "region"]
-    frame = frame.assign(**{k: frame[k].fillna("").astype(str) for k in keys})
-    distinct = frame.drop_duplicates(keys)[[*keys, "row"]]
+    record = frame["record"].to_numpy() if "record" in frame else np.arange(len(frame))
+    of_record, _ = pd.factorize(record)  # record number, in order of first appearance
+    first = np.flatnonzero(~pd.Series(of_record).duplicated().to_numpy())
+    records = frame.iloc[first][[*keys, "year", "row"]].reset_index(drop=True)
+    records = records.assign(**{k: _as_text(records[k]) for k in keys})
+    rows = frame["row"].to_numpy()
+
+    def rows_where(mask: np.ndarray) -> np.ndarray:
+        """The distinct sheet rows of the cells whose record is in ``mask``, in order."""
+        return pd.unique(rows[mask[of_record]])
+
+    distinct = records.drop_duplicates(keys)[[*keys, "row"]]
     matched = []
-    blank_rows = frame.loc[(frame["municipality"] == "") & (frame["municipality_name"] == ""), "row"].unique()
+    blank_rows = rows_where(
+        ((records["municipality"] == "") & (records["municipality_name"] == "")).to_numpy()
+    )
     for code, name, region, row in distinct.itertuples(index=False):
         municipality_id, problem, detail = register.match(code, name, region)
         if problem == "missing-municipality":
@@ -295,10 +324,10 @@ def _identify(
             )
         matched.append(municipality_id)
     distinct = distinct.assign(municipality_id=pd.array(matched, dtype="Int64")).drop(columns="row")
-    frame = frame.merge(distinct, on=keys, how="left")
+    municipality_id = records.merge(distinct, on=keys, how="left")["municipality_id"].array
 
-    year_text = frame["year"].map(lambda y: "" if y is None else str(y))
-    distinct_years = frame.assign(year_text=year_text).drop_duplicates("year_text")[
+    year_text = records["year"].map(lambda y: "" if y is None else str(y))
+    distinct_years = records.assign(year_text=year_text).drop_duplicates("year_text")[
         ["year_text", "year", "row"]
     ]
     years = {}
@@ -307,7 +336,7 @@ def _identify(
         at, column = _id_cell(where, ("year",), int(row)) if "year" in where else (None, None)
         if text_value in ("", "None", "nan", "<NA>"):
             if "year" in where and where["year"][0] is None:  # a year column: every blank cell in it
-                blank = frame.loc[year_text == text_value, "row"].unique()
+                blank = rows_where((year_text == text_value).to_numpy())
                 issues.extend(
                     make_issue("missing-year", sheet=sheet, row=int(r), column=column) for r in blank
                 )
@@ -330,8 +359,17 @@ def _identify(
             )
         else:
             years[text_value] = year
-    frame = frame.assign(year=pd.array(year_text.map(years).tolist(), dtype="Int64"))
-    return frame[frame["municipality_id"].notna() & frame["year"].notna()].reset_index(drop=True)
+    year = pd.array(year_text.map(years).tolist(), dtype="Int64")
+    frame = frame.assign(municipality_id=municipality_id.take(of_record), year=year.take(of_record))
+    known = ~(municipality_id.isna() | year.isna())
+    if known.all():
+        return frame.reset_index(drop=True)
+    return frame[known[of_record]].reset_index(drop=True)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """Identification cells as text, blank for none."""
+    return column.astype(object).where(column.notna(), "").astype(str)
 
 
 def _as_year(value: object) -> int | None:
@@ -410,12 +448,19 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
     of both sides of every such pair, whose indicators need no second message."""
     explained: set[tuple] = set()
     labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
-    key = ["municipality_id", "year", "raw_field"]
-    present = frame[frame["value"].notna()]
-    totals = present[present["disaggregation"] == TOTAL]
-    parts = present[present["disaggregation"] != TOTAL].merge(
-        totals[[*key, "value"]], on=key, suffixes=("", "_whole")
-    )
+    present = frame.loc[
+        frame["value"].notna().to_numpy(),
+        ["municipality_id", "year", "raw_field", "disaggregation", "value", "row", "column"],
+    ]
+    values = present["value"].to_numpy(dtype=float)
+    # Integer keys (municipality, year, field[, breakdown]): after the duplicate check each is unique.
+    field, fields = _coded(present["raw_field"])
+    breakdown, breakdowns = _coded(present["disaggregation"])
+    n_fields, n_breakdowns = len(fields) + 1, len(breakdowns) + 1
+    municipality_year = present["municipality_id"].to_numpy(dtype=np.int64) * 10_000 + present[
+        "year"
+    ].to_numpy(dtype=np.int64)
+    is_total = (present["disaggregation"] == TOTAL).to_numpy(dtype=bool)
 
     def flag(pairs: pd.DataFrame, whole_label: Callable[[Any], str]) -> pd.DataFrame:
         """Report every part above its whole; return those rows."""
@@ -434,17 +479,30 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
             )
         return over
 
-    flag(parts, lambda row: "its total")
-    pairs = pd.DataFrame(
-        [(c, r.part_of) for c, r in catalog.raw_fields.items() if r.part_of], columns=["raw_field", "whole"]
+    # Breakdowns against the total of the same field.
+    key = municipality_year * n_fields + field
+    totals, parts = np.flatnonzero(is_total), np.flatnonzero(~is_total)
+    whole_at = pd.Index(key[totals]).get_indexer(key[parts])
+    found = whole_at >= 0
+    flag(
+        present.iloc[parts[found]].assign(value_whole=values[totals[whole_at[found]]]),
+        lambda row: "its total",
     )
-    if pairs.empty:
+    # Fields against the field they are part of, breakdown by breakdown.
+    whole_of = {c: r.part_of for c, r in catalog.raw_fields.items() if r.part_of}
+    if not whole_of:
         return explained
-    with_whole = present.merge(pairs, on="raw_field").merge(
-        present[["municipality_id", "year", "raw_field", "disaggregation", "value"]].rename(
-            columns={"raw_field": "whole", "value": "value_whole"}
-        ),
-        on=["municipality_id", "year", "whole", "disaggregation"],
+    whole_names = np.array([whole_of.get(c) for c in fields], dtype=object)
+    whole_field = fields.get_indexer(whole_names) if len(fields) else np.zeros(0, dtype=np.int64)
+    whole_field[pd.isna(whole_names)] = -1
+    of_row = whole_field[field] if len(field) else np.zeros(0, dtype=np.int64)
+    candidates = np.flatnonzero(of_row >= 0)
+    whole_at = pd.Index((municipality_year * n_fields + field) * n_breakdowns + breakdown).get_indexer(
+        (municipality_year[candidates] * n_fields + of_row[candidates]) * n_breakdowns + breakdown[candidates]
+    )
+    found = whole_at >= 0
+    with_whole = present.iloc[candidates[found]].assign(
+        whole=whole_names[field[candidates[found]]], value_whole=values[whole_at[found]]
     )
     for row in flag(with_whole, lambda row: labels[row.whole]).itertuples():
         explained.add((row.municipality_id, row.year, row.raw_field))
@@ -452,13 +510,47 @@ def _check_parts(frame: pd.DataFrame, catalog: Catalog, sheet: str, issues: list
     return explained
 
 
-def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long rows -> one row per (municipality, year, disaggregation), one column per raw field;
-    plus the same shape holding missing reasons."""
-    keyed = frame.set_index(["municipality_id", "year", "disaggregation", "raw_field"])
-    values = keyed["value"].astype(float).unstack("raw_field")
-    reasons = keyed["missing_reason"].astype(object).unstack("raw_field").reindex(values.index)
-    return values, reasons
+def _coded(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a text column and the distinct values they stand for."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories
+    codes, uniques = pd.factorize(np.asarray(column, dtype=object))
+    return codes.astype(np.int64), pd.Index(uniques, dtype=object)
+
+
+def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray], dict]:
+    """Long rows -> one row per (municipality, year, disaggregation), sorted, one column per raw field.
+
+    Returns the rows' keys (municipality_id, year, disaggregation), the order of each long row's key
+    among them, the values per raw field (NaN where absent) and the missing reasons per raw field
+    (NaN where absent). Built with integer codes (what ``unstack`` did, without its cost)."""
+    municipality = np.asarray(frame["municipality_id"], dtype=np.int64)
+    year = np.asarray(frame["year"], dtype=np.int64)
+    disaggregation, breakdowns = pd.factorize(np.asarray(frame["disaggregation"], dtype=object), sort=True)
+    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object))
+    order = np.lexsort((disaggregation, year, municipality))
+    starts = group_starts([municipality[order], year[order], disaggregation[order]])
+    of_row = np.empty(len(frame), dtype=np.int64)
+    of_row[order] = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    first = order[starts[:-1]]
+    keys = pd.DataFrame(
+        {
+            "municipality_id": frame["municipality_id"].to_numpy()[first],
+            "year": frame["year"].to_numpy()[first],
+            "disaggregation": np.asarray(breakdowns, dtype=object)[disaggregation[first]],
+        }
+    )
+    n = len(keys)
+    values = np.full((len(fields), n), np.nan)
+    values[field, of_row] = frame["value"].to_numpy(dtype=float)
+    reasons = np.full((len(fields), n), np.nan, dtype=object)
+    reasons[field, of_row] = frame["missing_reason"].to_numpy(dtype=object)
+    return (
+        keys,
+        of_row,
+        {code: values[j] for j, code in enumerate(fields)},
+        {code: reasons[j] for j, code in enumerate(fields)},
+    )
 
 
 INDICATOR_COLUMNS = ["municipality_id", "year", "indicator", "disaggregation", "value", "missing_reason"]
@@ -470,11 +562,8 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     Returns municipality_id, year, indicator, disaggregation, value, missing_reason."""
     if frame.empty:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
-    values, reasons = wide_inputs(frame)
-    n = len(values)
-    columns = {c: values[c].to_numpy(dtype=float) for c in values.columns}
-    why = {c: reasons[c].to_numpy(dtype=object) for c in reasons.columns}
-    index = values.index.to_frame(index=False)
+    index, _, columns, why = wide_inputs(frame)
+    n = len(index)
     disaggregation = index["disaggregation"].to_numpy(dtype=object)
     groups = {d.code: d.group for d in catalog.disaggregations.values()}
     is_total = disaggregation == TOTAL
@@ -486,7 +575,7 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         # A breakdown without a value says nothing the total does not: keep only informative rows.
         keep = np.flatnonzero(allowed & (is_total | ~np.isnan(value)))
         rows.append(keep)
-        codes.append(np.full(len(keep), code, dtype=object))
+        codes.append(np.full(len(keep), len(codes), dtype=np.int32))
         results.append(value[keep])
         reasons_out.append(reason[keep])
     taken = np.concatenate(rows)
@@ -494,8 +583,11 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         {
             "municipality_id": index["municipality_id"].to_numpy()[taken],
             "year": index["year"].to_numpy()[taken],
-            "indicator": np.concatenate(codes),
-            "disaggregation": disaggregation[taken],
+            # Categoricals: 56 codes and a few breakdowns repeated over 188,000 values.
+            "indicator": pd.Categorical.from_codes(
+                np.concatenate(codes), categories=pd.Index(list(catalog.formulas), dtype=object)
+            ),
+            "disaggregation": pd.Categorical(disaggregation[taken]),
             "value": np.concatenate(results),
             "missing_reason": np.concatenate(reasons_out),
         }
@@ -520,8 +612,8 @@ def _check_indicator_bounds(
         & computed["indicator"].isin(list(bounded))
         & computed["value"].notna()
     ]
-    low = computed["indicator"].map(lambda c: bounded[c].bounds[0])
-    high = computed["indicator"].map(lambda c: bounded[c].bounds[1])
+    low = computed["indicator"].map({c: i.bounds[0] for c, i in bounded.items()}).astype(float)
+    high = computed["indicator"].map({c: i.bounds[1] for c, i in bounded.items()}).astype(float)
     outside = computed[(computed["value"] < low - 1e-9) | (computed["value"] > high + 1e-9)]
     if outside.empty:
         return
@@ -554,8 +646,11 @@ def _check_plausibility(
         history = pd.DataFrame(columns=["municipality_id", "year", "raw_field", "disaggregation", "value"])
     types = {c: r.type for c, r in catalog.raw_fields.items()}
     labels = {c: r.label.en for c, r in catalog.raw_fields.items()}
-    mine = frame[(frame["disaggregation"] == TOTAL) & frame["value"].notna()].copy()
-    mine["type"] = mine["raw_field"].map(types)
+    mine = frame.loc[
+        (frame["disaggregation"] == TOTAL).to_numpy() & frame["value"].notna().to_numpy(),
+        ["municipality_id", "year", "raw_field", "value", "row", "column"],
+    ]
+    mine = mine.assign(type=mine["raw_field"].map(types))
     scored_types = mine["type"].isin(["count", "amount", "percent", "number"])
     mine = mine[scored_types]
     past = history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]]
@@ -578,17 +673,15 @@ def _check_plausibility(
             )
         )
     # Robust z-score against the other municipalities' values of the same year (stored or in this file).
-    pool = pd.concat(
-        [
-            history[history["disaggregation"] == TOTAL][["municipality_id", "year", "raw_field", "value"]],
-            mine[["municipality_id", "year", "raw_field", "value"]],
-        ]
-    ).drop_duplicates(["municipality_id", "year", "raw_field"], keep="last")
-    grouped = pool.groupby(["year", "raw_field"])["value"]
-    stats = grouped.agg(["median", "count"])
-    deviation = (pool["value"] - grouped.transform("median")).abs()
-    stats["mad"] = deviation.groupby([pool["year"], pool["raw_field"]]).median()
-    scored = mine.join(stats, on=["year", "raw_field"])
+    keys = ["municipality_id", "year", "raw_field"]
+    past = history[history["disaggregation"] == TOTAL][[*keys, "value"]]
+    pool = (
+        pd.concat([past, mine[[*keys, "value"]]]).drop_duplicates(keys, keep="last")
+        if len(past)
+        else mine[[*keys, "value"]]  # a file's own figures have one total per key (duplicates are dropped)
+    )
+    median, count, mad, of_mine = _robust_stats(pool, mine)
+    scored = mine.assign(median=median[of_mine], count=count[of_mine], mad=mad[of_mine])
     scored = scored[(scored["count"] > MIN_PEERS) & (scored["mad"] > 0)]
     z = 0.6745 * (scored["value"] - scored["median"]) / scored["mad"]
     for row, zi in zip(scored[z.abs() > OUTLIER_Z].itertuples(), z[z.abs() > OUTLIER_Z], strict=True):
@@ -602,3 +695,39 @@ def _check_plausibility(
                 detail=f"median {row.median:g}, robust z-score {zi:.1f}",
             )
         )
+
+
+def _robust_stats(pool: pd.DataFrame, mine: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Per (year, raw field) of ``pool``: median, number of values and median absolute deviation of
+    its values (missing ones left out); and the group of each row of ``mine``. Sorted once, in numpy
+    (a pandas groupby median took 0.1 s on a national extract)."""
+    fields, field_names = pd.factorize(
+        np.concatenate(
+            [np.asarray(pool["raw_field"], dtype=object), np.asarray(mine["raw_field"], dtype=object)]
+        )
+    )
+    years = np.concatenate(
+        [np.asarray(pool["year"], dtype=np.int64), np.asarray(mine["year"], dtype=np.int64)]
+    )
+    group, _ = pd.factorize(years * max(len(field_names), 1) + fields)
+    n_groups = int(group.max()) + 1 if len(group) else 0
+    of_pool, of_mine = group[: len(pool)], group[len(pool) :]
+    values = pool["value"].to_numpy(dtype=float)
+    median, count = _group_medians(values, of_pool, n_groups)
+    mad, _ = _group_medians(np.abs(values - median[of_pool]), of_pool, n_groups)
+    return median, count, mad, of_mine
+
+
+def _group_medians(values: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Median (NaN for none) and count of the non-missing values of each group, as pandas computes them."""
+    present = ~np.isnan(values)
+    values, group = values[present], group[present]
+    order = np.lexsort((values, group))
+    ordered = values[order]
+    count = np.bincount(group, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    median = np.full(n_groups, np.nan)
+    odd, even = (count % 2 == 1), (count > 0) & (count % 2 == 0)
+    median[odd] = ordered[start[odd] + count[odd] // 2]
+    median[even] = (ordered[start[even] + count[even] // 2 - 1] + ordered[start[even] + count[even] // 2]) / 2
+    return median, count

@@ -20,13 +20,13 @@ from dashboard.scoring import Rule, Status, area_status, default_worst, is_stale
 from data_ingest.catalog import TOTAL, Catalog, Indicator
 from data_ingest.models import (
     Country,
-    IndicatorValue,
     Municipality,
     Region,
     ReturnRecord,
     Submission,
 )
 from data_ingest.settings import Settings
+from data_ingest.store import indicator_values_frame
 
 RESULT_COLUMNS = [
     "municipality_id",
@@ -136,28 +136,7 @@ def build_snapshot(engine: Engine, catalog: Catalog, settings: Settings, version
                 "active",
             ],
         )
-        values = pd.DataFrame(
-            connection.execute(
-                select(
-                    IndicatorValue.municipality_id,
-                    IndicatorValue.indicator,
-                    IndicatorValue.year,
-                    IndicatorValue.disaggregation,
-                    IndicatorValue.value,
-                    IndicatorValue.missing_reason,
-                    IndicatorValue.return_id,
-                )
-            ).all(),
-            columns=[
-                "municipality_id",
-                "indicator",
-                "year",
-                "disaggregation",
-                "value",
-                "missing_reason",
-                "return_id",
-            ],
-        )
+        values = indicator_values_frame(connection)
         returns = pd.DataFrame(
             connection.execute(
                 select(

@@ -75,4 +75,57 @@ def test_scorecard_and_comparison_queries_use_indexes(settings):
                 {"i": "WORK-01", "y": 2024},
             )
         )
-        assert "ix_indicator_values_indicator" in plan, plan
+        # Indicator values are packed per municipality, year and breakdown (migration 0002): one
+        # indicator everywhere reads that year's packed rows through the year index.
+        assert "USING INDEX ix_indicator_sets_year (year=?)" in plan, plan
+
+
+def test_packing_migration_keeps_every_value_and_its_cell(settings):
+    """0001 -> 0002 packs one row per value into one row per return (raw) and per municipality,
+    year and breakdown (indicators); the views show the same rows, and a downgrade restores them."""
+    from alembic import command
+
+    from data_ingest.db import alembic_config
+
+    engine = make_engine(settings)
+    upgrade(engine, "0001")
+    raw = [
+        (1, "b_field", "total", 1.5, None, "Data", "C4"),
+        (1, "a_field", "women", None, "not available", "Data", "D4"),
+        (1, "a_field", "total", 0.1, None, "Data", "C5"),
+        (2, "a_field", "total", 3.0, None, "Data", "E9"),
+    ]
+    when = "2024-01-01 00:00:00.000000"
+    indicators = [
+        (1, "WORK-01", 2023, "total", 60.0, None, 1, when),
+        (1, "EDU-01", 2023, "total", None, 'input x missing ("quoted")', 1, when),
+        (1, "WORK-01", 2023, "women", 55.5, None, 1, when),
+    ]
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO countries VALUES (1, 'XAA', 'A')",
+            "INSERT INTO regions VALUES (1, 1, 'N', 'North')",
+            "INSERT INTO municipalities (id, code, name, other_names, region_id, active) "
+            "VALUES (1, 'XAA-001', 'P', '{}', 1, 1)",
+            "INSERT INTO submissions (id, sha256, stored_path, original_filename, uploader, received_at, "
+            f"status, report) VALUES (1, 'x', 'p', 'f', '', '{when}', 'accepted', '{{}}')",
+            "INSERT INTO returns (id, submission_id, municipality_id, year, status) "
+            "VALUES (1, 1, 1, 2023, 'current'), (2, 1, 1, 2022, 'current')",
+        ):
+            connection.execute(text(statement))
+        connection.exec_driver_sql("INSERT INTO raw_values VALUES (?, ?, ?, ?, ?, ?, ?)", raw)
+        connection.exec_driver_sql("INSERT INTO indicator_values VALUES (?, ?, ?, ?, ?, ?, ?, ?)", indicators)
+
+    def rows(table: str) -> list[tuple]:
+        with engine.connect() as connection:
+            return sorted(tuple(r) for r in connection.execute(text(f"SELECT * FROM {table}")))
+
+    upgrade(engine)
+    assert rows("raw_values") == sorted(raw)
+    assert rows("indicator_values") == sorted(indicators)
+    assert len(rows("raw_value_sets")) == 2 and len(rows("indicator_sets")) == 2
+    command.downgrade(alembic_config(engine), "0001")
+    assert rows("raw_values") == sorted(raw)
+    assert rows("indicator_values") == sorted(indicators)
+    upgrade(engine)
+    assert rows("raw_values") == sorted(raw)

@@ -281,7 +281,11 @@ def test_recompute_rederives_every_value(engine, catalog, settings):
     data, _ = filled_template(catalog, GOOD)
     ingest(engine=engine, catalog=catalog, settings=settings, data=data, filename="a.xlsx")
     with engine.begin() as connection:
-        connection.execute(text("UPDATE indicator_values SET value = -1"))
+        # Every stored indicator value becomes -1 (values are packed per set since migration 0002).
+        connection.execute(
+            text("UPDATE indicator_sets SET numbers = (SELECT json_group_array(-1) FROM json_each(numbers))")
+        )
+    assert indicator(engine, "WORK-01")[0] == -1
     count = recompute(engine=engine, catalog=catalog)
     assert count > 0
     assert indicator(engine, "WORK-01")[0] == pytest.approx(60.0)
