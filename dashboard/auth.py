@@ -228,11 +228,13 @@ def _plain(status: int, title: str, text: str) -> Response:
 
 
 def _login_form(next_path: str, message: str = "", username: str = "") -> Response:
+    settings = get_context().settings
+    why = "to upload your municipality's returns"
+    if settings.public_dashboard:
+        why += ", or to see submissions that are not public"
     alert = f'<p class="login-error" role="alert">{escape(message)}</p>' if message else ""
     body = f"""<h1>Log in</h1>
-<p>Log in to upload your municipality's returns{
-        "" if not get_context().settings.public_dashboard else ", or to see submissions that are not public"
-    }.</p>
+<p>Log in {why}.</p>
 {alert}
 <form method="post" action="{LOGIN_PATH}" class="login-form">
 <input type="hidden" name="next" value="{escape(next_path)}">
@@ -243,10 +245,8 @@ def _login_form(next_path: str, message: str = "", username: str = "") -> Respon
 <input id="login-password" name="password" type="password" autocomplete="current-password" required></div>
 <button type="submit" class="primary-button">Log in</button>
 </form>
-<p class="note">No account, or locked out? Ask the programme team. After {
-        get_context().settings.login_max_failures
-    } wrong passwords in a row an account is locked for {
-        get_context().settings.login_lockout_minutes:g} minutes.</p>"""
+<p class="note">No account, or locked out? Ask the programme team. After {settings.login_max_failures} wrong
+passwords in a row an account is locked for {settings.login_lockout_minutes:g} minutes.</p>"""
     return _page("Log in", body, 200)
 
 
