@@ -162,9 +162,8 @@ def validate_file(
     _check_indicator_bounds(frame, prepared.indicators, catalog, table.sheet, issues, explained=explained)
     if callable(history):
         # Only the years the file is about, and the year before each (for the change from last year).
-        years = sorted(
-            {int(y) for y in frame["year"].dropna()} | {int(y) - 1 for y in frame["year"].dropna()}
-        )
+        in_file = {int(y) for y in frame["year"].dropna().unique()}  # unique first: 300,000 rows, few years
+        years = sorted(in_file | {y - 1 for y in in_file})
         history = history(years)
     if history is not None:
         _check_plausibility(frame, catalog, history, table.sheet, issues)
