@@ -84,8 +84,28 @@ def nullable(array: np.ndarray | pd.Series) -> list:
 
 def sort_codes(values: np.ndarray | pd.Series) -> np.ndarray:
     """Integer codes that sort like the values (for np.lexsort, which cannot sort text quickly)."""
-    codes, _ = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    codes, _ = factorize_text(values, sort=True)
     return codes
+
+
+def factorize_text(
+    values: np.ndarray | pd.Series, *, sort: bool = False, use_na_sentinel: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of the values as Python objects: the same codes and distinct values.
+
+    A categorical column without missing values is factorized through its integer codes: a wide
+    extract's field codes and breakdowns are categoricals of 300,000 rows, and hashing their strings
+    again costs about 15 ms a column."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        category = values.cat.codes.to_numpy(dtype=np.int64)
+        if not (category < 0).any():
+            codes, used = pd.factorize(category)  # in order of first appearance, as for the objects
+            uniques = np.asarray(values.cat.categories, dtype=object)[used]
+            if sort:
+                rank, uniques = pd.factorize(uniques, sort=True)  # the few distinct values, sorted
+                codes = rank[codes]
+            return codes, uniques
+    return pd.factorize(np.asarray(values, dtype=object), sort=sort, use_na_sentinel=use_na_sentinel)
 
 
 def unpack(rows: Sequence[Sequence], scalars: Sequence[str], arrays: Sequence[str]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from .catalog import TOTAL, Catalog, normalize_header
 from .cleaning import clean_values
 from .formulas import evaluate_arrays
 from .layouts import NoTable, find_table
-from .packed import group_starts
+from .packed import factorize_text, group_starts
 from .readers import ReadLimits, UnreadableFile, read_workbook
 from .validation import Issue, ValidationReport, make_issue
 
@@ -243,10 +243,8 @@ def _check_fields(
     }
     pairs = {(code, d) for code, options in allowed.items() for d in options}
     # Checked once per distinct (field, breakdown) pair: a wide table has one per column.
-    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object), use_na_sentinel=False)
-    breakdown, breakdowns = pd.factorize(
-        np.asarray(frame["disaggregation"], dtype=object), use_na_sentinel=False
-    )
+    field, fields = factorize_text(frame["raw_field"], use_na_sentinel=False)
+    breakdown, breakdowns = factorize_text(frame["disaggregation"], use_na_sentinel=False)
     width = max(len(breakdowns), 1)
     of_pair, distinct = pd.factorize(field.astype(np.int64) * width + breakdown)
     known_pair = np.array(
@@ -525,8 +523,8 @@ def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dict[str
     (NaN where absent). Built with integer codes (what ``unstack`` did, without its cost)."""
     municipality = np.asarray(frame["municipality_id"], dtype=np.int64)
     year = np.asarray(frame["year"], dtype=np.int64)
-    disaggregation, breakdowns = pd.factorize(np.asarray(frame["disaggregation"], dtype=object), sort=True)
-    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object))
+    disaggregation, breakdowns = factorize_text(frame["disaggregation"], sort=True)
+    field, fields = factorize_text(frame["raw_field"])
     order = np.lexsort((disaggregation, year, municipality))
     starts = group_starts([municipality[order], year[order], disaggregation[order]])
     of_row = np.empty(len(frame), dtype=np.int64)
