@@ -686,7 +686,7 @@ def test_child_process_result_is_plain_json(cell):
     """The reader child parses hostile files, so it sends data back as JSON, never as pickle."""
     import json
 
-    from data_ingest.readers import _decode_cell, _encode_cell
+    from data_ingest.reader_child import _decode_cell, _encode_cell
 
     encoded = json.dumps(["ok", [["Sheet", [[cell, "x", 1.5, None, True]]]]], default=_encode_cell)
     decoded = json.loads(encoded, object_hook=_decode_cell)
@@ -697,7 +697,7 @@ def test_child_process_result_is_plain_json(cell):
 def test_child_process_result_round_trips_with_numbers_as_doubles():
     """The child sends float cells as raw doubles and every other cell as JSON; the server gets the
     same rows back, each cell of the same type, and refuses a malformed answer."""
-    from data_ingest.readers import _decode_result, _encode_result
+    from data_ingest.reader_child import _decode_result, _encode_result
 
     rows = [
         [1.5, "x", None, True, 3, datetime.date(2024, 1, 2), -0.0, float("inf")],
