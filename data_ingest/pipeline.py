@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,26 +39,50 @@ class Register:
 
     by_code: dict[str, int]
     names: dict[int, str]
-    by_name: dict[str, list[int]]
-    by_name_region: dict[tuple[str, str], list[int]]
+    # (id, name, other names, region, region code) per municipality, for the name indexes below.
+    entries: list[tuple[int, str, list[str], str, str]] = field(repr=False)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Register:
         """``frame``: id, code, name, region (name), region_code, other_names (list of str)."""
-        by_name: dict[str, list[int]] = {}
-        by_name_region: dict[tuple[str, str], list[int]] = {}
-        for row in frame.itertuples(index=False):
-            for name in {row.name, *(row.other_names or [])}:
-                key = normalize_header(name)
-                by_name.setdefault(key, []).append(row.id)
-                for region in {row.region, row.region_code}:
-                    by_name_region.setdefault((key, normalize_header(region)), []).append(row.id)
         return cls(
             by_code={str(c).casefold(): i for c, i in zip(frame["code"], frame["id"], strict=True)},
             names=dict(zip(frame["id"], frame["name"], strict=True)),
-            by_name=by_name,
-            by_name_region=by_name_region,
+            entries=list(
+                zip(
+                    frame["id"],
+                    frame["name"],
+                    frame["other_names"],
+                    frame["region"],
+                    frame["region_code"],
+                    strict=True,
+                )
+            ),
         )
+
+    @functools.cached_property
+    def _name_indexes(self) -> tuple[dict[str, list[int]], dict[tuple[str, str], list[int]]]:
+        # Built on first use only: a file that identifies municipalities by their codes never
+        # needs them, and normalizing every name and region of the register took 0.04 s.
+        by_name: dict[str, list[int]] = {}
+        by_name_region: dict[tuple[str, str], list[int]] = {}
+        for municipality_id, name, other_names, region, region_code in self.entries:
+            for text in {name, *(other_names or [])}:
+                key = normalize_header(text)
+                by_name.setdefault(key, []).append(municipality_id)
+                for region_text in {region, region_code}:
+                    by_name_region.setdefault((key, normalize_header(region_text)), []).append(
+                        municipality_id
+                    )
+        return by_name, by_name_region
+
+    @property
+    def by_name(self) -> dict[str, list[int]]:
+        return self._name_indexes[0]
+
+    @property
+    def by_name_region(self) -> dict[tuple[str, str], list[int]]:
+        return self._name_indexes[1]
 
     def match(self, code: str, name: str, region: str) -> tuple[int | None, str | None, str]:
         """(municipality id, problem code, detail)."""
@@ -584,11 +609,21 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "indicator": pd.Categorical.from_codes(
                 np.concatenate(codes), categories=pd.Index(list(catalog.formulas), dtype=object)
             ),
-            "disaggregation": pd.Categorical(disaggregation[taken]),
+            "disaggregation": _taken_categorical(disaggregation, taken),
             "value": np.concatenate(results),
             "missing_reason": np.concatenate(reasons_out),
         }
     )
+
+
+def _taken_categorical(values: np.ndarray, taken: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(values[taken])``, built from a categorical of the few ``values`` (one per
+    municipality, year and breakdown) instead of from the many values taken."""
+    if not len(taken):
+        return pd.Categorical(values[taken])  # no values: pandas' own dtype for an empty one
+    of_values = pd.Categorical(values)
+    taken_codes = of_values.codes[taken]
+    return pd.Categorical.from_codes(taken_codes, dtype=of_values.dtype).remove_unused_categories()
 
 
 def _check_indicator_bounds(
