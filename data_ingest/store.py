@@ -296,11 +296,7 @@ def ingest(
         path = archive_file(settings, prepared.sha256, data)
         status = "accepted" if report.ok else "rejected"
         # A file about one municipality and year is filed under it, accepted or not (coverage page).
-        single = (
-            prepared.rows[["municipality_id", "year"]].dropna().drop_duplicates()
-            if len(prepared.rows)
-            else None
-        )
+        single = _single_return(prepared.rows)
         submission = Submission(
             sha256=prepared.sha256,
             stored_path=str(path.relative_to(settings.data_dir))
@@ -312,8 +308,8 @@ def ingest(
             status=status,
             layout=report.layout,
             report=report.to_dict(),
-            municipality_id=int(single.iloc[0, 0]) if single is not None and len(single) == 1 else None,
-            year=int(single.iloc[0, 1]) if single is not None and len(single) == 1 else None,
+            municipality_id=single[0] if single else None,
+            year=single[1] if single else None,
         )
         session.add(submission)
         session.flush()
@@ -337,6 +333,19 @@ def ingest(
             if superseded:
                 record(session, actor=actor, action="revision", target=target, ip=ip, supersedes=superseded)
         return Outcome(status, prepared, submission.id, submission.received_at)
+
+
+def _single_return(rows: pd.DataFrame) -> tuple[int, int] | None:
+    """(municipality id, year) if every row identified by both is about that one return, else None
+    (compared as arrays: a pandas drop_duplicates of a national extract's pairs took 15 ms)."""
+    if not len(rows):
+        return None
+    known = (rows["municipality_id"].notna() & rows["year"].notna()).to_numpy(dtype=bool)
+    municipality_ids = rows["municipality_id"].to_numpy()[known].astype(np.int64)
+    years = rows["year"].to_numpy()[known].astype(np.int64)
+    if not len(years) or (municipality_ids != municipality_ids[0]).any() or (years != years[0]).any():
+        return None
+    return int(municipality_ids[0]), int(years[0])
 
 
 def _refuse_foreign(session: Session, principal: Principal, prepared: Prepared, ip: str) -> Outcome | None:
@@ -388,7 +397,10 @@ def _store_rows(
     """Store an accepted file's values; returns the submissions whose returns it superseded."""
     municipality_ids = rows["municipality_id"].to_numpy(dtype=np.int64)
     years = rows["year"].to_numpy(dtype=np.int64)
-    wanted = sorted(set(zip(municipality_ids.tolist(), years.tolist(), strict=True)))
+    # The distinct (municipality, year) pairs, sorted: one integer per pair (years have four digits,
+    # as in _return_id_of), not a set of 300,000 tuples.
+    pairs = np.unique(municipality_ids * 10_000 + years)
+    wanted = list(zip((pairs // 10_000).tolist(), (pairs % 10_000).tolist(), strict=True))
     # Revisions: the newest file for a municipality and year supersedes the earlier one.
     previous = session.execute(
         select(ReturnRecord.id, ReturnRecord.municipality_id, ReturnRecord.year, ReturnRecord.submission_id)
