@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .catalog import TOTAL, Catalog, normalize_header
 from .cleaning import clean_values
 from .formulas import evaluate_arrays
 from .layouts import NoTable, find_table
-from .packed import group_starts
+from .packed import factorize_text, group_starts
 from .readers import ReadLimits, UnreadableFile, read_workbook
 from .validation import Issue, ValidationReport, make_issue
 
@@ -38,26 +39,50 @@ class Register:
 
     by_code: dict[str, int]
     names: dict[int, str]
-    by_name: dict[str, list[int]]
-    by_name_region: dict[tuple[str, str], list[int]]
+    # (id, name, other names, region, region code) per municipality, for the name indexes below.
+    entries: list[tuple[int, str, list[str], str, str]] = field(repr=False)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Register:
         """``frame``: id, code, name, region (name), region_code, other_names (list of str)."""
-        by_name: dict[str, list[int]] = {}
-        by_name_region: dict[tuple[str, str], list[int]] = {}
-        for row in frame.itertuples(index=False):
-            for name in {row.name, *(row.other_names or [])}:
-                key = normalize_header(name)
-                by_name.setdefault(key, []).append(row.id)
-                for region in {row.region, row.region_code}:
-                    by_name_region.setdefault((key, normalize_header(region)), []).append(row.id)
         return cls(
             by_code={str(c).casefold(): i for c, i in zip(frame["code"], frame["id"], strict=True)},
             names=dict(zip(frame["id"], frame["name"], strict=True)),
-            by_name=by_name,
-            by_name_region=by_name_region,
+            entries=list(
+                zip(
+                    frame["id"],
+                    frame["name"],
+                    frame["other_names"],
+                    frame["region"],
+                    frame["region_code"],
+                    strict=True,
+                )
+            ),
         )
+
+    @functools.cached_property
+    def _name_indexes(self) -> tuple[dict[str, list[int]], dict[tuple[str, str], list[int]]]:
+        # Built on first use only: a file that identifies municipalities by their codes never
+        # needs them, and normalizing every name and region of the register took 0.04 s.
+        by_name: dict[str, list[int]] = {}
+        by_name_region: dict[tuple[str, str], list[int]] = {}
+        for municipality_id, name, other_names, region, region_code in self.entries:
+            for text in {name, *(other_names or [])}:
+                key = normalize_header(text)
+                by_name.setdefault(key, []).append(municipality_id)
+                for region_text in {region, region_code}:
+                    by_name_region.setdefault((key, normalize_header(region_text)), []).append(
+                        municipality_id
+                    )
+        return by_name, by_name_region
+
+    @property
+    def by_name(self) -> dict[str, list[int]]:
+        return self._name_indexes[0]
+
+    @property
+    def by_name_region(self) -> dict[tuple[str, str], list[int]]:
+        return self._name_indexes[1]
 
     def match(self, code: str, name: str, region: str) -> tuple[int | None, str | None, str]:
         """(municipality id, problem code, detail)."""
@@ -162,9 +187,8 @@ def validate_file(
     _check_indicator_bounds(frame, prepared.indicators, catalog, table.sheet, issues, explained=explained)
     if callable(history):
         # Only the years the file is about, and the year before each (for the change from last year).
-        years = sorted(
-            {int(y) for y in frame["year"].dropna()} | {int(y) - 1 for y in frame["year"].dropna()}
-        )
+        in_file = {int(y) for y in frame["year"].dropna().unique()}  # unique first: 300,000 rows, few years
+        years = sorted(in_file | {y - 1 for y in in_file})
         history = history(years)
     if history is not None:
         _check_plausibility(frame, catalog, history, table.sheet, issues)
@@ -244,10 +268,8 @@ def _check_fields(
     }
     pairs = {(code, d) for code, options in allowed.items() for d in options}
     # Checked once per distinct (field, breakdown) pair: a wide table has one per column.
-    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object), use_na_sentinel=False)
-    breakdown, breakdowns = pd.factorize(
-        np.asarray(frame["disaggregation"], dtype=object), use_na_sentinel=False
-    )
+    field, fields = factorize_text(frame["raw_field"], use_na_sentinel=False)
+    breakdown, breakdowns = factorize_text(frame["disaggregation"], use_na_sentinel=False)
     width = max(len(breakdowns), 1)
     of_pair, distinct = pd.factorize(field.astype(np.int64) * width + breakdown)
     known_pair = np.array(
@@ -526,8 +548,8 @@ def wide_inputs(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, dict[str
     (NaN where absent). Built with integer codes (what ``unstack`` did, without its cost)."""
     municipality = np.asarray(frame["municipality_id"], dtype=np.int64)
     year = np.asarray(frame["year"], dtype=np.int64)
-    disaggregation, breakdowns = pd.factorize(np.asarray(frame["disaggregation"], dtype=object), sort=True)
-    field, fields = pd.factorize(np.asarray(frame["raw_field"], dtype=object))
+    disaggregation, breakdowns = factorize_text(frame["disaggregation"], sort=True)
+    field, fields = factorize_text(frame["raw_field"])
     order = np.lexsort((disaggregation, year, municipality))
     starts = group_starts([municipality[order], year[order], disaggregation[order]])
     of_row = np.empty(len(frame), dtype=np.int64)
@@ -587,11 +609,21 @@ def compute_indicators(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "indicator": pd.Categorical.from_codes(
                 np.concatenate(codes), categories=pd.Index(list(catalog.formulas), dtype=object)
             ),
-            "disaggregation": pd.Categorical(disaggregation[taken]),
+            "disaggregation": _taken_categorical(disaggregation, taken),
             "value": np.concatenate(results),
             "missing_reason": np.concatenate(reasons_out),
         }
     )
+
+
+def _taken_categorical(values: np.ndarray, taken: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(values[taken])``, built from a categorical of the few ``values`` (one per
+    municipality, year and breakdown) instead of from the many values taken."""
+    if not len(taken):
+        return pd.Categorical(values[taken])  # no values: pandas' own dtype for an empty one
+    of_values = pd.Categorical(values)
+    taken_codes = of_values.codes[taken]
+    return pd.Categorical.from_codes(taken_codes, dtype=of_values.dtype).remove_unused_categories()
 
 
 def _check_indicator_bounds(

@@ -42,7 +42,6 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-import json
 import logging
 import os
 import posixpath
@@ -58,6 +57,9 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import reader_child
+from .reader_child import _calamine_worker, _decode_result, _tidy
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -1142,86 +1144,6 @@ def _prepare_ods(data: bytes, limits: ReadLimits) -> _Analysis:
 # calamine, in a child process with a memory and time limit
 
 
-def _tidy(raw: list[list[Any]]) -> list[list[Any]]:
-    """'' -> None, then drop fully empty trailing rows and columns."""
-    rows = [[None if value == "" else value for value in row] for row in raw]
-    while rows and all(value is None for value in rows[-1]):
-        rows.pop()
-    width = 0
-    for row in rows:
-        n = len(row)
-        while n > width and row[n - 1] is None:
-            n -= 1
-        width = max(width, n)
-    if any(len(row) > width for row in rows):
-        rows = [row[:width] if len(row) > width else row for row in rows]
-    return rows
-
-
-def _calamine_worker(data: bytes, max_cells: int) -> tuple[Any, ...]:
-    """Read every worksheet with calamine. Runs in the child process (or in-process if asked)."""
-    try:
-        from python_calamine import CalamineWorkbook, SheetTypeEnum
-
-        skip = [getattr(SheetTypeEnum, name, None) for name in ("ChartSheet", "Vba")]  # not hashable
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheets = []
-        for meta in book.sheets_metadata:
-            if meta.typ in skip:
-                continue
-            sheet = book.get_sheet_by_name(meta.name)
-            end = sheet.end
-            if end is None:
-                sheets.append((meta.name, []))
-                continue
-            n_rows, n_cols = end[0] + 1, end[1] + 1
-            if n_rows * n_cols > max_cells:
-                return ("too-large", meta.name, n_rows, n_cols)
-            sheets.append((meta.name, _tidy(sheet.to_python(skip_empty_area=False))))
-        return ("ok", sheets)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # calamine's Rust panics arrive as a BaseException subclass
-        kind = "password" if type(exc).__name__ == "PasswordError" else "error"
-        return (kind, f"{type(exc).__name__}: {exc}"[:500])
-
-
-_DATE_TAGS = {"date": datetime.date, "datetime": datetime.datetime, "time": datetime.time}
-
-
-def _encode_cell(value: object) -> dict:
-    """JSON for the cell types calamine returns besides str, numbers, bool and None."""
-    if isinstance(value, datetime.timedelta):
-        return {"timedelta": value.total_seconds()}
-    for tag in ("datetime", "date", "time"):  # datetime before date: it is a date too
-        if isinstance(value, _DATE_TAGS[tag]):
-            return {tag: value.isoformat()}
-    raise TypeError(f"cannot send a {type(value).__name__} from the reader process")
-
-
-def _decode_cell(obj: dict) -> object:
-    ((tag, value),) = obj.items()
-    if tag == "timedelta":
-        return datetime.timedelta(seconds=float(value))
-    return _DATE_TAGS[tag].fromisoformat(value)
-
-
-def _child_main() -> None:
-    """Entry point of the child process: limits, stdin -> calamine -> JSON result on stdout."""
-    max_cells, max_memory = int(sys.argv[2]), int(sys.argv[3])
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
-    except (ImportError, ValueError, OSError):
-        pass
-    data = sys.stdin.buffer.read()
-    result = _calamine_worker(data, max_cells)
-    sys.stdout.buffer.write(json.dumps(result, default=_encode_cell).encode("utf-8"))
-    sys.stdout.flush()
-
-
 _CHILD_BOOT = (
     "import importlib.util, sys\n"
     "spec = importlib.util.spec_from_file_location('_migdash_reader_child', sys.argv[1])\n"
@@ -1244,7 +1166,7 @@ class _CalamineRun:
             sys.executable,
             "-c",
             _CHILD_BOOT,
-            __file__,
+            reader_child.__file__,
             str(limits.max_cells),
             str(limits.max_parser_memory_bytes),
         ]
@@ -1288,8 +1210,9 @@ class _CalamineRun:
             logger.error("reader process failed (exit %s): %s", code, err[-2000:].decode("utf-8", "replace"))
             raise _corrupt(self.kind)
         try:
-            # JSON, never pickle: the child parses hostile files, so what it sends back is data only.
-            return json.loads(out, object_hook=_decode_cell)
+            # JSON and raw doubles, never pickle: the child parses hostile files, so what it sends
+            # back is data only.
+            return _decode_result(out)
         except (ValueError, TypeError, KeyError) as exc:
             raise _corrupt(self.kind) from exc
 

@@ -7,11 +7,13 @@ never lost, and an interrupted upload leaves at most an unreferenced archive fil
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,6 +212,26 @@ def prepare(
     )
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the duration (reference counting still frees
+    everything that is not in a cycle).
+
+    One ingest of a national extract makes hundreds of thousands of short-lived objects (cells,
+    values, JSON texts); their allocations trigger collector passes over every object the process
+    holds, about 0.15 s per ingest, while what the ingest discards is freed by reference counting.
+    The work is bounded by the file size limits, so pausing costs a few MB of uncollected cycles at
+    most, collected normally afterwards. The collector is process-wide: it is turned back on only
+    if it was on (an overlapping ingest in another thread may have turned it off first)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def ingest(
     *,
     engine: Engine,
@@ -236,7 +258,7 @@ def ingest(
     - warnings not confirmed: nothing stored, status "needs-confirmation";
     - otherwise accepted: raw values with their cells, computed indicators, revisions applied.
     """
-    with session_scope(engine) as session:
+    with _collector_paused(), session_scope(engine) as session:
         sha256 = hashlib.sha256(data).hexdigest()
         earlier = session.scalars(
             select(Submission).where(Submission.sha256 == sha256).order_by(Submission.id)
@@ -274,11 +296,7 @@ def ingest(
         path = archive_file(settings, prepared.sha256, data)
         status = "accepted" if report.ok else "rejected"
         # A file about one municipality and year is filed under it, accepted or not (coverage page).
-        single = (
-            prepared.rows[["municipality_id", "year"]].dropna().drop_duplicates()
-            if len(prepared.rows)
-            else None
-        )
+        single = _single_return(prepared.rows)
         submission = Submission(
             sha256=prepared.sha256,
             stored_path=str(path.relative_to(settings.data_dir))
@@ -290,8 +308,8 @@ def ingest(
             status=status,
             layout=report.layout,
             report=report.to_dict(),
-            municipality_id=int(single.iloc[0, 0]) if single is not None and len(single) == 1 else None,
-            year=int(single.iloc[0, 1]) if single is not None and len(single) == 1 else None,
+            municipality_id=single[0] if single else None,
+            year=single[1] if single else None,
         )
         session.add(submission)
         session.flush()
@@ -315,6 +333,19 @@ def ingest(
             if superseded:
                 record(session, actor=actor, action="revision", target=target, ip=ip, supersedes=superseded)
         return Outcome(status, prepared, submission.id, submission.received_at)
+
+
+def _single_return(rows: pd.DataFrame) -> tuple[int, int] | None:
+    """(municipality id, year) if every row identified by both is about that one return, else None
+    (compared as arrays: a pandas drop_duplicates of a national extract's pairs took 15 ms)."""
+    if not len(rows):
+        return None
+    known = (rows["municipality_id"].notna() & rows["year"].notna()).to_numpy(dtype=bool)
+    municipality_ids = rows["municipality_id"].to_numpy()[known].astype(np.int64)
+    years = rows["year"].to_numpy()[known].astype(np.int64)
+    if not len(years) or (municipality_ids != municipality_ids[0]).any() or (years != years[0]).any():
+        return None
+    return int(municipality_ids[0]), int(years[0])
 
 
 def _refuse_foreign(session: Session, principal: Principal, prepared: Prepared, ip: str) -> Outcome | None:
@@ -366,7 +397,10 @@ def _store_rows(
     """Store an accepted file's values; returns the submissions whose returns it superseded."""
     municipality_ids = rows["municipality_id"].to_numpy(dtype=np.int64)
     years = rows["year"].to_numpy(dtype=np.int64)
-    wanted = sorted(set(zip(municipality_ids.tolist(), years.tolist(), strict=True)))
+    # The distinct (municipality, year) pairs, sorted: one integer per pair (years have four digits,
+    # as in _return_id_of), not a set of 300,000 tuples.
+    pairs = np.unique(municipality_ids * 10_000 + years)
+    wanted = list(zip((pairs // 10_000).tolist(), (pairs % 10_000).tolist(), strict=True))
     # Revisions: the newest file for a municipality and year supersedes the earlier one.
     previous = session.execute(
         select(ReturnRecord.id, ReturnRecord.municipality_id, ReturnRecord.year, ReturnRecord.submission_id)

@@ -686,9 +686,38 @@ def test_child_process_result_is_plain_json(cell):
     """The reader child parses hostile files, so it sends data back as JSON, never as pickle."""
     import json
 
-    from data_ingest.readers import _decode_cell, _encode_cell
+    from data_ingest.reader_child import _decode_cell, _encode_cell
 
     encoded = json.dumps(["ok", [["Sheet", [[cell, "x", 1.5, None, True]]]]], default=_encode_cell)
     decoded = json.loads(encoded, object_hook=_decode_cell)
     assert decoded == ["ok", [["Sheet", [[cell, "x", 1.5, None, True]]]]]
     assert type(decoded[1][0][1][0][0]) is type(cell)
+
+
+def test_child_process_result_round_trips_with_numbers_as_doubles():
+    """The child sends float cells as raw doubles and every other cell as JSON; the server gets the
+    same rows back, each cell of the same type, and refuses a malformed answer."""
+    from data_ingest.reader_child import _decode_result, _encode_result
+
+    rows = [
+        [1.5, "x", None, True, 3, datetime.date(2024, 1, 2), -0.0, float("inf")],
+        [],
+        ["a\nb"],
+        [2.0, None],
+    ]
+    result = ("ok", [("Sheet", rows), ("Empty", []), ("Last", [[7.25]])])
+    decoded = _decode_result(_encode_result(result))
+    assert decoded == result
+    assert [type(v) for v in decoded[1][0][1][0]] == [type(v) for v in rows[0]]
+    assert _decode_result(_encode_result(("too-large", "Sheet", 5, 6))) == ("too-large", "Sheet", 5, 6)
+    header = b'["ok", [["S", [2], [], []]]]\n'
+    assert _decode_result(header + b"\0" * 16) == ("ok", [("S", [[0.0, 0.0]])])
+    for bad in (
+        b"",
+        b"not json",
+        header + b"\0" * 15,  # not a whole number of doubles
+        header + b"\0" * 24,  # one double too many
+        b'["ok", [["S", [2], [5], [1]]]]\n' + b"\0" * 16,  # a cell outside the sheet
+    ):
+        with pytest.raises(ValueError):
+            _decode_result(bad)
