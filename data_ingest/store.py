@@ -122,17 +122,7 @@ def current_raw_values(
 ) -> pd.DataFrame:
     """Current (not superseded) raw values: municipality_id, year, raw_field, disaggregation,
     value, missing_reason, return_id."""
-    return raw_values_frame(session, totals_only=totals_only, years=years)[
-        [
-            "municipality_id",
-            "year",
-            "raw_field",
-            "disaggregation",
-            "value",
-            "missing_reason",
-            "return_id",
-        ]
-    ]
+    return raw_values_frame(session, totals_only=totals_only, years=years)[RAW_VALUE_COLUMNS[:7]]
 
 
 def indicator_values_frame(connection: Session | Connection) -> pd.DataFrame:
