@@ -251,12 +251,15 @@ def test_coverage_queries_are_fast_on_a_sample_sized_snapshot():
     )
     years = list(range(2015, 2025))
     coverage_cells(big, years)  # warm up
-    start = time.perf_counter()
-    cells = coverage_cells(big, years)
-    reporting_rates(cells)
-    chase_list(big, cells, 2024)
-    coverage_matrix(cells)
-    assert time.perf_counter() - start < 0.1
+    timings = []
+    for _ in range(3):  # the best of three: another process on a 2-core machine can stall one run
+        start = time.perf_counter()
+        cells = coverage_cells(big, years)
+        reporting_rates(cells)
+        chase_list(big, cells, 2024)
+        coverage_matrix(cells)
+        timings.append(time.perf_counter() - start)
+    assert min(timings) < 0.1, timings
 
 
 # --- a real database: revisions and rejected files as ingest stores them
