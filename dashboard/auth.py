@@ -158,11 +158,13 @@ def _check_request() -> Response | None:
         return None
     if request.path.startswith("/_dash") or request.method != "GET":
         return _plain(401, "Login needed", "Log in to see this dashboard.")
-    return redirect(f"{LOGIN_PATH}?next={escape_next(request.full_path)}")
+    return redirect(login_href(request.full_path))
 
 
-def escape_next(path: str) -> str:
-    return quote(path.rstrip("?"), safe="/")
+def login_href(back: str = "/") -> str:
+    """The login page's address, coming back to ``back`` (a path on this site) afterwards."""
+    back = back.rstrip("?")
+    return LOGIN_PATH if back in ("", "/") else f"{LOGIN_PATH}?next={quote(back, safe='/')}"
 
 
 def safe_next(target: str | None) -> str:

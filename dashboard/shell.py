@@ -5,14 +5,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from pathlib import Path
-from urllib.parse import quote
 
 import dash
 from dash import dcc, html
 from flask import has_request_context, request
 
 from . import queries
-from .auth import LOGIN_PATH, LOGOUT_PATH, current_principal, safe_next
+from .auth import LOGOUT_PATH, current_principal, login_href, safe_next
 from .context import get_context
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -58,8 +57,7 @@ def _account() -> html.Div:
         if has_request_context() and request.referrer:
             # The layout is fetched by the page it is for: its address is the Referer.
             back = safe_next(request.referrer.removeprefix(request.host_url.rstrip("/")))
-        href = LOGIN_PATH if back == "/" else f"{LOGIN_PATH}?next={quote(back, safe='/')}"
-        return html.Div(html.A("Log in", href=href), className="account", id="account")
+        return html.Div(html.A("Log in", href=login_href(back)), className="account", id="account")
     return html.Div(
         [
             html.Span([html.Span(principal.username, className="account-name"), f" ({principal.role})"]),

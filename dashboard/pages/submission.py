@@ -8,7 +8,7 @@ from typing import Any
 import dash
 from dash import dcc, html
 
-from dashboard.auth import LOGIN_PATH, audit, current_principal
+from dashboard.auth import audit, current_principal, login_href
 from dashboard.components.downloads import download_controls, register_download
 from dashboard.components.filters import href
 from dashboard.context import get_context
@@ -121,7 +121,7 @@ def _not_allowed(submission_id: int) -> html.Div:
     else:
         text = [
             f"Submission {submission_id} was not accepted, so its report is not public. ",
-            html.A("Log in", href=f"{LOGIN_PATH}?next=/coverage/submission/{submission_id}"),
+            html.A("Log in", href=login_href(f"/coverage/submission/{submission_id}")),
             " if it is about your municipality.",
         ]
     return html.Div([html.H1("Not a public submission"), html.P(text)])

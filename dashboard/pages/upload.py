@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from urllib.parse import quote
 
 import dash
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
-from dashboard.auth import LOGIN_PATH, audit, client_ip, current_principal
+from dashboard.auth import audit, client_ip, current_principal, login_href
 from dashboard.components.filters import search_input
 from dashboard.context import get_context, get_snapshot
 from dashboard.pages.submission import issues_table
@@ -75,7 +74,7 @@ def _login_needed(municipality: str | None, year: str | None) -> html.Div:
         back = "/upload" + (f"?{query}" if query else "")
         text = [
             "Uploading a return needs an account of your municipality. ",
-            html.A("Log in", href=f"{LOGIN_PATH}?next={quote(back, safe='/')}"),
+            html.A("Log in", href=login_href(back)),
             " to download your template and send your figures.",
         ]
     return html.Div([html.H1("Upload a return"), html.P(text, className="lead")], className="upload-page")
