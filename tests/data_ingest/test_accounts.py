@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
@@ -25,25 +24,13 @@ from data_ingest.audit import events
 from data_ingest.catalog import load_catalog
 from data_ingest.db import make_engine, session_scope, upgrade
 from data_ingest.models import Submission
+from data_ingest.register import read_register
+from data_ingest.sample import SAMPLE_DIR
 from data_ingest.settings import DEFAULT_CATALOG
 from data_ingest.store import import_municipalities, ingest
 
 PASSWORD = "correct horse battery"
 LOCKOUT = dt.timedelta(minutes=15)
-REGISTER = pd.DataFrame(
-    [
-        ("XAA", "Aldoria", "N", "North", "XAA-001", "Port Lumen"),
-        ("XAA", "Aldoria", "S", "South", "XAA-002", "Vellmar"),
-    ],
-    columns=[
-        "country_code",
-        "country_name",
-        "region_code",
-        "region_name",
-        "municipality_code",
-        "municipality_name",
-    ],
-)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +43,9 @@ def engine(settings):
     engine = make_engine(settings)
     upgrade(engine)
     with session_scope(engine) as session:
-        import_municipalities(session=session, frame=REGISTER)
+        import_municipalities(
+            session=session, frame=read_register((SAMPLE_DIR / "municipalities.csv").read_bytes())
+        )
         add_user(session, username="ana", role="local", password=PASSWORD, municipality_codes=["XAA-001"])
         add_user(session, username="paul", role="programme", password=PASSWORD)
         add_user(session, username="vera", role="viewer", password=PASSWORD)
@@ -197,7 +186,7 @@ def test_a_local_user_cannot_submit_for_another_municipality(engine, settings, u
     before = counts(engine)
     outcome = upload(small_return("XAA-002"), "ana", ip="192.0.2.7")
     assert outcome.status == "refused"
-    assert outcome.report.flatten("code", "value") == [("not-your-municipality", "Vellmar (XAA-002)")]
+    assert outcome.report.flatten("code", "value") == [("not-your-municipality", "San Eulogio (XAA-002)")]
     assert counts(engine) == before
     assert not any(settings.upload_dir.rglob("*")), "a refused file is not archived"
     with session_scope(engine) as session:
